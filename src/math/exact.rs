@@ -1,0 +1,190 @@
+//! Exact answers for a finite data set `{x_0^i}` with equal weights (seed 000, eqs. 2-4).
+//!
+//! The noised data distribution is then a mixture of Gaussians,
+//! `q(x_t) = (1/N) sum_i N(x_t; sqrt(alpha_bar_t) x_0^i, (1 - alpha_bar_t) I)`, so the quantities a
+//! model must learn have closed forms: the weights `Q(x_0^i | x_t)`, the true reverse target
+//! `mu*(x_t) = sum_i Q(x_0^i | x_t) mu~(x_t, x_0^i)` and the score `grad log q(x_t)`. The page
+//! draws them beside what a model predicts.
+
+use super::NoiseSchedule;
+use super::forward::Point;
+
+/// The posterior over the data points for one `x_t`, with everything derived from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataPosterior<const D: usize> {
+    /// `Q(x_0^i | x_t)`, one weight a data point; they sum to 1.
+    pub weights: Vec<f64>,
+    /// `E[x_0 | x_t] = sum_i Q(x_0^i | x_t) x_0^i`, the best possible guess of the data point.
+    pub x0_mean: Point<D>,
+    /// `mu*(x_t)`, the mean of the true reverse kernel `Q(x_{t-1} | x_t)` (seed 000 eq. 4).
+    pub target: Point<D>,
+    /// `grad_x log q(x_t)`, the exact score of the noised data distribution.
+    pub score: Point<D>,
+}
+
+impl NoiseSchedule {
+    /// `Q(x_0^i | x_t)` by Bayes' rule with a uniform prior, computed with log-sum-exp so that
+    /// tiny variances near `t = 1` do not underflow. `t` is in `1..=T`; `data` is not empty.
+    pub fn data_weights<const D: usize>(
+        &self,
+        data: &[Point<D>],
+        x_t: &Point<D>,
+        t: usize,
+    ) -> Vec<f64> {
+        let logits = self.log_kernels(data, x_t, t);
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut weights: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        weights
+    }
+
+    /// The posterior over the data points at `x_t` and what follows from it.
+    pub fn data_posterior<const D: usize>(
+        &self,
+        data: &[Point<D>],
+        x_t: &Point<D>,
+        t: usize,
+    ) -> DataPosterior<D> {
+        let weights = self.data_weights(data, x_t, t);
+        let mut x0_mean = [0.0_f64; D];
+        for (w, x0) in weights.iter().zip(data) {
+            for k in 0..D {
+                x0_mean[k] += w * x0[k] as f64;
+            }
+        }
+        let x0_mean: Point<D> = x0_mean.map(|v| v as f32);
+        // mu~ is affine in x_0, so the weighted mean of the partial targets is mu~ at E[x_0 | x_t].
+        let target = self.posterior_mean(x_t, &x0_mean, t);
+        // Each mixture component contributes (sqrt(a) x_0^i - x_t) / (1 - a), weighted by Q.
+        let ab = self.alpha_bar(t);
+        let (signal, var) = (ab.sqrt() as f32, (1.0 - ab) as f32);
+        let score = std::array::from_fn(|k| (signal * x0_mean[k] - x_t[k]) / var);
+        DataPosterior {
+            weights,
+            x0_mean,
+            target,
+            score,
+        }
+    }
+
+    /// `log q(x_t)` for the mixture, up to nothing: the full normalised log density.
+    pub fn data_log_density<const D: usize>(
+        &self,
+        data: &[Point<D>],
+        x_t: &Point<D>,
+        t: usize,
+    ) -> f64 {
+        let logits = self.log_kernels(data, x_t, t);
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+        let var = 1.0 - self.alpha_bar(t);
+        let log_norm = -0.5 * D as f64 * (2.0 * std::f64::consts::PI * var).ln();
+        max + sum.ln() - (data.len() as f64).ln() + log_norm
+    }
+
+    /// `log N(x_t; sqrt(alpha_bar_t) x_0^i, (1 - alpha_bar_t) I)` without its constant.
+    fn log_kernels<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> Vec<f64> {
+        let ab = self.alpha_bar(t);
+        let (signal, var) = (ab.sqrt(), 1.0 - ab);
+        data.iter()
+            .map(|x0| {
+                let dist2: f64 = (0..D)
+                    .map(|k| (x_t[k] as f64 - signal * x0[k] as f64).powi(2))
+                    .sum();
+                -0.5 * dist2 / var
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::swiss_roll;
+
+    fn roll() -> Vec<Point<2>> {
+        swiss_roll(300, 3)
+    }
+
+    #[test]
+    fn weights_sum_to_one() {
+        let s = NoiseSchedule::ddpm();
+        let data = roll();
+        for t in [1, 5, 100, 1000] {
+            for x in [[0.0_f32, 0.0], [1.0, -0.5], [3.0, 3.0]] {
+                let total: f64 = s.data_weights(&data, &x, t).iter().sum();
+                assert!((total - 1.0).abs() < 1e-12, "t={t}");
+            }
+        }
+    }
+
+    #[test]
+    fn weights_collapse_on_the_nearest_point_at_small_t() {
+        let s = NoiseSchedule::ddpm();
+        let data = roll();
+        // A data point whose nearest neighbour is far compared with the noise at t = 1
+        // (std sqrt(beta_1) = 0.01).
+        let dist = |a: &Point<2>, b: &Point<2>| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+        let lonely = (0..data.len())
+            .find(|&i| (0..data.len()).filter(|&j| j != i).all(|j| dist(&data[i], &data[j]) > 0.06))
+            .expect("a 300-point roll has isolated points");
+        let x = [data[lonely][0] + 0.004, data[lonely][1] - 0.003];
+        let w = s.data_weights(&data, &x, 1);
+        let (best, wmax) = w.iter().enumerate().fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        assert_eq!(best, lonely);
+        assert!(wmax > 0.99, "{wmax}");
+        // At t = T the data is forgotten: weights are nearly uniform.
+        let w = s.data_weights(&data, &x, 1000);
+        let n = data.len() as f64;
+        assert!(w.iter().all(|&v| (v * n - 1.0).abs() < 0.05));
+    }
+
+    #[test]
+    fn target_is_the_weighted_mean_of_partial_targets() {
+        let s = NoiseSchedule::ddpm();
+        let data = roll();
+        let x = [0.4_f32, 0.2];
+        let t = 120;
+        let post = s.data_posterior(&data, &x, t);
+        let mut direct = [0.0_f64; 2];
+        for (w, x0) in post.weights.iter().zip(&data) {
+            let m = s.posterior_mean(&x, x0, t);
+            direct[0] += w * m[0] as f64;
+            direct[1] += w * m[1] as f64;
+        }
+        for k in 0..2 {
+            assert!((direct[k] as f32 - post.target[k]).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn score_matches_a_finite_difference_of_the_log_density() {
+        let s = NoiseSchedule::ddpm();
+        let data = roll();
+        for (t, x) in [(50, [0.3_f32, -0.6]), (300, [1.2, 0.4]), (900, [-0.5, 2.0])] {
+            let score = s.data_posterior(&data, &x, t).score;
+            let h = 1e-3_f32;
+            for k in 0..2 {
+                let (mut plus, mut minus) = (x, x);
+                plus[k] += h;
+                minus[k] -= h;
+                let fd = (s.data_log_density(&data, &plus, t) - s.data_log_density(&data, &minus, t))
+                    / (2.0 * h as f64);
+                let rel = (fd - score[k] as f64).abs() / (1.0 + fd.abs());
+                assert!(rel < 1e-2, "t={t} k={k}: fd {fd} vs score {}", score[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn density_of_one_point_is_the_gaussian() {
+        let s = NoiseSchedule::ddpm();
+        let t = 200;
+        let var = 1.0 - s.alpha_bar(t);
+        let x0 = [0.0_f32, 0.0];
+        let lp = s.data_log_density(&[x0], &[0.0, 0.0], t);
+        let expected = -(2.0 * std::f64::consts::PI * var).ln();
+        assert!((lp - expected).abs() < 1e-9);
+    }
+}
