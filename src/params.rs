@@ -204,7 +204,13 @@ impl Params {
     }
 }
 
-fn read_int<T>(key: &str, value: &str, (lo, hi): (T, T), fallback: T, note: &mut impl FnMut(&str, String)) -> T
+fn read_int<T>(
+    key: &str,
+    value: &str,
+    (lo, hi): (T, T),
+    fallback: T,
+    note: &mut impl FnMut(&str, String),
+) -> T
 where
     T: Copy + PartialOrd + fmt::Display + std::str::FromStr,
 {
@@ -222,9 +228,26 @@ where
             // A float or a negative number where an integer belongs: clamp its rounded value.
             match value.parse::<f64>() {
                 Ok(f) if f.is_finite() => {
-                    let v = if f <= 0.0 { "0".parse().ok() } else { format!("{}", f.round() as u64).parse().ok() };
-                    let v = v.map(|v: T| if v < lo { lo } else if v > hi { hi } else { v }).unwrap_or(fallback);
-                    note(key, format!("'{value}' is not a whole number in [{lo}, {hi}]; using {v}"));
+                    let v = if f <= 0.0 {
+                        "0".parse().ok()
+                    } else {
+                        format!("{}", f.round() as u64).parse().ok()
+                    };
+                    let v = v
+                        .map(|v: T| {
+                            if v < lo {
+                                lo
+                            } else if v > hi {
+                                hi
+                            } else {
+                                v
+                            }
+                        })
+                        .unwrap_or(fallback);
+                    note(
+                        key,
+                        format!("'{value}' is not a whole number in [{lo}, {hi}]; using {v}"),
+                    );
                     v
                 }
                 _ => {
@@ -236,7 +259,13 @@ where
     }
 }
 
-fn read_float<T>(key: &str, value: &str, (lo, hi): (T, T), fallback: T, note: &mut impl FnMut(&str, String)) -> T
+fn read_float<T>(
+    key: &str,
+    value: &str,
+    (lo, hi): (T, T),
+    fallback: T,
+    note: &mut impl FnMut(&str, String),
+) -> T
 where
     T: Copy + PartialOrd + fmt::Display + std::str::FromStr + Into<f64>,
 {
@@ -290,7 +319,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_clamped_or_reset_and_said() {
-        let (p, notes) = Params::from_query("T=abc&b1=-3&bT=7&t=99999&kind=quadratic&seed=1e99&x=NaN&panel=zzz&foo=1");
+        let (p, notes) =
+            Params::from_query("T=abc&b1=-3&bT=7&t=99999&kind=quadratic&seed=1e99&x=NaN&panel=zzz&foo=1");
         assert_eq!(p.steps, 1000);
         assert_eq!(p.beta_start, bounds::BETA_START.0);
         assert_eq!(p.beta_end, bounds::BETA_END.1);
@@ -322,9 +352,22 @@ mod tests {
 
     #[test]
     fn no_query_can_produce_an_invalid_schedule() {
-        for q in ["T=0", "T=-5", "b1=0", "bT=1", "bT=0.0000001", "b1=0.1&bT=0.0001", "t=-1", "T=2.7", "%ZZ=%%"] {
+        for q in [
+            "T=0",
+            "T=-5",
+            "b1=0",
+            "bT=1",
+            "bT=0.0000001",
+            "b1=0.1&bT=0.0001",
+            "t=-1",
+            "T=2.7",
+            "%ZZ=%%",
+        ] {
             let (p, _) = Params::from_query(q);
-            assert!(NoiseSchedule::new(p.kind, p.steps, p.beta_start, p.beta_end).is_ok(), "{q}");
+            assert!(
+                NoiseSchedule::new(p.kind, p.steps, p.beta_start, p.beta_end).is_ok(),
+                "{q}"
+            );
             assert!(p.t <= p.steps, "{q}");
         }
     }

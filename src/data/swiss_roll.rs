@@ -41,7 +41,10 @@ mod tests {
             let (c, s) = (u.cos() * r, u.sin() * r);
             assert!((c - p[0] as f64).abs() < 1e-4 && (s - p[1] as f64).abs() < 1e-4);
         }
-        let max = pts.iter().flat_map(|p| p.iter()).fold(0.0_f32, |m, v| m.max(v.abs()));
+        let max = pts
+            .iter()
+            .flat_map(|p| p.iter())
+            .fold(0.0_f32, |m, v| m.max(v.abs()));
         assert!(max > 1.0 && max < 1.45, "{max}");
     }
 }

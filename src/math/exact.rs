@@ -25,12 +25,7 @@ pub struct DataPosterior<const D: usize> {
 impl NoiseSchedule {
     /// `Q(x_0^i | x_t)` by Bayes' rule with a uniform prior, computed with log-sum-exp so that
     /// tiny variances near `t = 1` do not underflow. `t` is in `1..=T`; `data` is not empty.
-    pub fn data_weights<const D: usize>(
-        &self,
-        data: &[Point<D>],
-        x_t: &Point<D>,
-        t: usize,
-    ) -> Vec<f64> {
+    pub fn data_weights<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> Vec<f64> {
         let logits = self.log_kernels(data, x_t, t);
         let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut weights: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
@@ -69,12 +64,7 @@ impl NoiseSchedule {
     }
 
     /// `log q(x_t)` for the mixture, up to nothing: the full normalised log density.
-    pub fn data_log_density<const D: usize>(
-        &self,
-        data: &[Point<D>],
-        x_t: &Point<D>,
-        t: usize,
-    ) -> f64 {
+    pub fn data_log_density<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> f64 {
         let logits = self.log_kernels(data, x_t, t);
         let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
@@ -127,11 +117,18 @@ mod tests {
         // (std sqrt(beta_1) = 0.01).
         let dist = |a: &Point<2>, b: &Point<2>| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
         let lonely = (0..data.len())
-            .find(|&i| (0..data.len()).filter(|&j| j != i).all(|j| dist(&data[i], &data[j]) > 0.06))
+            .find(|&i| {
+                (0..data.len())
+                    .filter(|&j| j != i)
+                    .all(|j| dist(&data[i], &data[j]) > 0.06)
+            })
             .expect("a 300-point roll has isolated points");
         let x = [data[lonely][0] + 0.004, data[lonely][1] - 0.003];
         let w = s.data_weights(&data, &x, 1);
-        let (best, wmax) = w.iter().enumerate().fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        let (best, wmax) = w
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
         assert_eq!(best, lonely);
         assert!(wmax > 0.99, "{wmax}");
         // At t = T the data is forgotten: weights are nearly uniform.

@@ -23,23 +23,13 @@ impl NoiseSchedule {
 
     /// The `x_0` that `x_t` came from, if its noise is `eps` (seed 000, below eq. 5):
     /// `x_0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)`.
-    pub fn predict_x0_from_eps<const D: usize>(
-        &self,
-        x_t: &Point<D>,
-        eps: &Point<D>,
-        t: usize,
-    ) -> Point<D> {
+    pub fn predict_x0_from_eps<const D: usize>(&self, x_t: &Point<D>, eps: &Point<D>, t: usize) -> Point<D> {
         let (signal, noise) = self.noise_scales(t);
         std::array::from_fn(|k| (x_t[k] - noise * eps[k]) / signal)
     }
 
     /// The noise that takes `x_0` to `x_t`: the inverse of [`Self::predict_x0_from_eps`].
-    pub fn predict_eps_from_x0<const D: usize>(
-        &self,
-        x_t: &Point<D>,
-        x0: &Point<D>,
-        t: usize,
-    ) -> Point<D> {
+    pub fn predict_eps_from_x0<const D: usize>(&self, x_t: &Point<D>, x0: &Point<D>, t: usize) -> Point<D> {
         let (signal, noise) = self.noise_scales(t);
         std::array::from_fn(|k| (x_t[k] - signal * x0[k]) / noise)
     }

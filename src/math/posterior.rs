@@ -8,12 +8,7 @@ use super::forward::Point;
 impl NoiseSchedule {
     /// `mu~_t(x_t, x_0) = coef1_t x_0 + coef2_t x_t`, the mean of `q(x_{t-1} | x_t, x_0)` for
     /// `t` in `1..=T`. Seed 000 calls it the partial target.
-    pub fn posterior_mean<const D: usize>(
-        &self,
-        x_t: &Point<D>,
-        x0: &Point<D>,
-        t: usize,
-    ) -> Point<D> {
+    pub fn posterior_mean<const D: usize>(&self, x_t: &Point<D>, x0: &Point<D>, t: usize) -> Point<D> {
         let c1 = self.posterior_mean_coef1[t - 1] as f32;
         let c2 = self.posterior_mean_coef2[t - 1] as f32;
         std::array::from_fn(|k| c1 * x0[k] + c2 * x_t[k])
@@ -26,12 +21,7 @@ impl NoiseSchedule {
 
     /// The reverse mean from a predicted noise:
     /// `mu_theta = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_t)`.
-    pub fn mean_from_eps<const D: usize>(
-        &self,
-        x_t: &Point<D>,
-        eps: &Point<D>,
-        t: usize,
-    ) -> Point<D> {
+    pub fn mean_from_eps<const D: usize>(&self, x_t: &Point<D>, eps: &Point<D>, t: usize) -> Point<D> {
         let beta = self.beta(t);
         let eps_scale = (beta / (1.0 - self.alpha_bar(t)).sqrt()) as f32;
         let inv_sqrt_alpha = (1.0 / (1.0 - beta).sqrt()) as f32;
@@ -40,12 +30,7 @@ impl NoiseSchedule {
 
     /// The reverse mean from a predicted `x_0`: the posterior mean with `x_0` replaced by the
     /// prediction (seed 001's x_0-parameterisation).
-    pub fn mean_from_x0<const D: usize>(
-        &self,
-        x_t: &Point<D>,
-        x0: &Point<D>,
-        t: usize,
-    ) -> Point<D> {
+    pub fn mean_from_x0<const D: usize>(&self, x_t: &Point<D>, x0: &Point<D>, t: usize) -> Point<D> {
         self.posterior_mean(x_t, x0, t)
     }
 }
@@ -103,9 +88,15 @@ mod tests {
                 let expected_var = 1.0 - ab_prev;
                 // Standard errors: sqrt(var / n) for the mean, about var * sqrt(2 / n) for the variance.
                 let se_mean = (expected_var / n as f64).sqrt();
-                assert!((mean - expected_mean).abs() < 5.0 * se_mean + 1e-6, "t={t} mean {mean} vs {expected_mean}");
+                assert!(
+                    (mean - expected_mean).abs() < 5.0 * se_mean + 1e-6,
+                    "t={t} mean {mean} vs {expected_mean}"
+                );
                 let se_var = expected_var * (2.0 / n as f64).sqrt();
-                assert!((var - expected_var).abs() < 5.0 * se_var + 1e-6, "t={t} var {var} vs {expected_var}");
+                assert!(
+                    (var - expected_var).abs() < 5.0 * se_var + 1e-6,
+                    "t={t} var {var} vs {expected_var}"
+                );
             }
         }
     }

@@ -97,7 +97,10 @@ mod tests {
         for t in [2, 10, 400, 1000] {
             let var = s.ddim_std(t, t - 1, 1.0).powi(2);
             let expected = s.posterior_var(t);
-            assert!((var - expected).abs() <= 1e-9 * expected.max(1e-12), "t={t}: {var} vs {expected}");
+            assert!(
+                (var - expected).abs() <= 1e-9 * expected.max(1e-12),
+                "t={t}: {var} vs {expected}"
+            );
         }
     }
 

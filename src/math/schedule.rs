@@ -101,10 +101,7 @@ impl fmt::Display for ScheduleError {
             Self::BetaOutOfRange { name, value } => {
                 write!(f, "{name} = {value} is outside (0, 1)")
             }
-            Self::BetasReversed {
-                beta_start,
-                beta_end,
-            } => write!(
+            Self::BetasReversed { beta_start, beta_end } => write!(
                 f,
                 "beta_start = {beta_start} is larger than beta_end = {beta_end}"
             ),
@@ -158,10 +155,7 @@ impl NoiseSchedule {
             }
         }
         if beta_start > beta_end {
-            return Err(ScheduleError::BetasReversed {
-                beta_start,
-                beta_end,
-            });
+            return Err(ScheduleError::BetasReversed { beta_start, beta_end });
         }
         let betas = match kind {
             ScheduleKind::Linear => linear_betas(steps, beta_start, beta_end),
@@ -196,8 +190,7 @@ impl NoiseSchedule {
         };
         let posterior_variance = per_step(&|b, _, ab, ab_prev| b * (1.0 - ab_prev) / (1.0 - ab));
         let posterior_mean_coef1 = per_step(&|b, _, ab, ab_prev| b * ab_prev.sqrt() / (1.0 - ab));
-        let posterior_mean_coef2 =
-            per_step(&|_, a, ab, ab_prev| (1.0 - ab_prev) * a.sqrt() / (1.0 - ab));
+        let posterior_mean_coef2 = per_step(&|_, a, ab, ab_prev| (1.0 - ab_prev) * a.sqrt() / (1.0 - ab));
         Self {
             betas,
             alphas,
@@ -250,7 +243,11 @@ impl NoiseSchedule {
 }
 
 fn linspace(start: f64, end: f64, n: usize) -> impl Iterator<Item = f64> {
-    let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 {
+        (end - start) / (n - 1) as f64
+    } else {
+        0.0
+    };
     (0..n).map(move |i| start + step * i as f64)
 }
 
@@ -260,7 +257,11 @@ fn linear_betas(steps: usize, beta_start: f64, beta_end: f64) -> Vec<f64> {
 
 /// Improved DDPM, eq. 17: betas from consecutive ratios of `alpha_bar`, clipped at 0.999.
 fn cosine_betas(steps: usize) -> Vec<f64> {
-    let f = |t: f64| (((t / steps as f64 + COSINE_S) / (1.0 + COSINE_S)) * FRAC_PI_2).cos().powi(2);
+    let f = |t: f64| {
+        (((t / steps as f64 + COSINE_S) / (1.0 + COSINE_S)) * FRAC_PI_2)
+            .cos()
+            .powi(2)
+    };
     (0..steps)
         .map(|i| (1.0 - f((i + 1) as f64) / f(i as f64)).min(COSINE_MAX_BETA))
         .collect()
@@ -332,7 +333,11 @@ mod tests {
     fn cosine_follows_its_closed_form() {
         let steps = 1000;
         let s = NoiseSchedule::new(ScheduleKind::Cosine, steps, 1e-4, 0.02).unwrap();
-        let f = |t: f64| (((t / steps as f64 + COSINE_S) / (1.0 + COSINE_S)) * FRAC_PI_2).cos().powi(2);
+        let f = |t: f64| {
+            (((t / steps as f64 + COSINE_S) / (1.0 + COSINE_S)) * FRAC_PI_2)
+                .cos()
+                .powi(2)
+        };
         // Away from the clipped end, alpha_bar(t) = f(t) / f(0) exactly.
         for t in [1, 10, 500, 900] {
             let expected = f(t as f64) / f(0.0);
@@ -355,10 +360,16 @@ mod tests {
     #[test]
     fn bad_arguments_are_rejected() {
         use ScheduleKind::Linear;
-        assert_eq!(NoiseSchedule::new(Linear, 0, 1e-4, 0.02), Err(ScheduleError::NoSteps));
+        assert_eq!(
+            NoiseSchedule::new(Linear, 0, 1e-4, 0.02),
+            Err(ScheduleError::NoSteps)
+        );
         assert!(matches!(
             NoiseSchedule::new(Linear, 10, 0.0, 0.02),
-            Err(ScheduleError::BetaOutOfRange { name: "beta_start", .. })
+            Err(ScheduleError::BetaOutOfRange {
+                name: "beta_start",
+                ..
+            })
         ));
         assert!(matches!(
             NoiseSchedule::new(Linear, 10, 1e-4, 1.0),

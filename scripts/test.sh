@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the native unit and integration tests, the page's
+# build, the browser tests in headless Chromium (CPU fallback and WebGPU), then prints the
+# benchmarks. Installs what is missing first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" --browser
+cd "$ROOT"
+
+started=$SECONDS
+stage() { say "$1 (at $((SECONDS - started)) s)"; }
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo clippy (native)"
+cargo clippy --all-targets --locked -- -D warnings
+
+stage "cargo test (native)"
+cargo test --locked
+
+stage "trunk build (the page)"
+trunk build --locked
+
+stage "browser tests (headless Chromium)"
+node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/webgpu.test.mjs
+
+stage "benchmarks"
+node tests/browser/bench.mjs
+
+say "all tests passed in $((SECONDS - started)) s"

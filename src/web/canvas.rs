@@ -1,0 +1,90 @@
+//! Canvases that are sharp on high-DPI screens, and the map from a click back to data.
+//!
+//! plotters-canvas draws in the canvas's own pixels, so we size each canvas's backing store to
+//! its CSS size times `devicePixelRatio` and draw in device pixels; text sizes and line widths
+//! are scaled by the same ratio ([`Canvas::px`]).
+
+use std::ops::Range;
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use super::dom;
+
+/// A canvas prepared for one redraw.
+pub struct Canvas {
+    /// The element.
+    pub element: HtmlCanvasElement,
+    /// Device pixels per CSS pixel.
+    pub dpr: f64,
+}
+
+impl Canvas {
+    /// Fits the canvas's backing store to its displayed size (only when that changed, since
+    /// resizing clears it and costs a reallocation).
+    pub fn fit(id: &str) -> Result<Self, String> {
+        let element: HtmlCanvasElement = dom::by_id(id)?;
+        let dpr = dom::window().device_pixel_ratio().max(1.0);
+        let css_w = element.client_width().max(1) as f64;
+        let css_h = element.client_height().max(1) as f64;
+        let (w, h) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
+        if element.width() != w || element.height() != h {
+            element.set_width(w);
+            element.set_height(h);
+        }
+        Ok(Self { element, dpr })
+    }
+
+    /// A length given in CSS pixels, in device pixels.
+    pub fn px(&self, css: f64) -> u32 {
+        (css * self.dpr).round() as u32
+    }
+
+    /// A font of `css` CSS pixels.
+    pub fn font(&self, css: f64) -> TextStyle<'static> {
+        ("sans-serif", css * self.dpr)
+            .into_font()
+            .color(&RGBColor(60, 60, 60))
+    }
+
+    /// The plotters drawing area covering the whole canvas.
+    pub fn area(&self) -> Result<DrawingArea<CanvasBackend, plotters::coord::Shift>, String> {
+        CanvasBackend::with_canvas_object(self.element.clone())
+            .map(|b| b.into_drawing_area())
+            .ok_or_else(|| "this browser gave no 2-D canvas context".to_string())
+    }
+}
+
+/// Turns any plotters error into the page's error type.
+pub fn err(e: impl std::fmt::Debug) -> String {
+    format!("drawing failed: {e:?}")
+}
+
+/// Where a chart's plotting area lies on its canvas, to map pointer positions back to data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// The plotting area in device pixels.
+    pub px: Range<i32>,
+    /// The plotting area in device pixels, top to bottom.
+    pub py: Range<i32>,
+    /// The data range along x.
+    pub x: Range<f64>,
+    /// The data range along y, bottom to top.
+    pub y: Range<f64>,
+    /// Device pixels per CSS pixel when it was drawn.
+    pub dpr: f64,
+}
+
+impl Frame {
+    /// The data point under a pointer at CSS offset `(x, y)` from the canvas's corner.
+    pub fn to_data(&self, css_x: f64, css_y: f64) -> [f64; 2] {
+        let (x, y) = (css_x * self.dpr, css_y * self.dpr);
+        let fx = (x - self.px.start as f64) / (self.px.end - self.px.start).max(1) as f64;
+        let fy = (y - self.py.start as f64) / (self.py.end - self.py.start).max(1) as f64;
+        [
+            self.x.start + fx * (self.x.end - self.x.start),
+            self.y.end - fy * (self.y.end - self.y.start),
+        ]
+    }
+}

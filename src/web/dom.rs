@@ -1,0 +1,52 @@
+//! Small DOM helpers. The page's HTML (`www/index.html`) holds every element with a stable id;
+//! a missing id is a bug in that file, reported on the page rather than by a panic.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Window};
+
+/// The browser window.
+pub fn window() -> Window {
+    web_sys::window().expect("a page always has a window")
+}
+
+/// The page's document.
+pub fn document() -> Document {
+    window().document().expect("a page always has a document")
+}
+
+/// The element with this id, as the given type.
+pub fn by_id<T: JsCast>(id: &str) -> Result<T, String> {
+    document()
+        .get_element_by_id(id)
+        .ok_or_else(|| format!("the page has no element #{id}"))?
+        .dyn_into::<T>()
+        .map_err(|_| format!("#{id} is not the expected kind of element"))
+}
+
+/// Sets an element's text, if it exists.
+pub fn set_text(id: &str, text: &str) {
+    if let Ok(el) = by_id::<Element>(id) {
+        el.set_text_content(Some(text));
+    }
+}
+
+/// Sets an element's HTML, if it exists. Only for markup this crate writes itself.
+pub fn set_html(id: &str, html: &str) {
+    if let Ok(el) = by_id::<Element>(id) {
+        el.set_inner_html(html);
+    }
+}
+
+/// Shows an error that stops the page from starting, where the reader will see it.
+pub fn show_fatal(message: &str) {
+    web_sys::console::error_1(&message.into());
+    set_text("fatal", message);
+    if let Ok(el) = by_id::<Element>("fatal") {
+        let _ = el.remove_attribute("hidden");
+    }
+}
+
+/// Milliseconds since the page started, for timing redraws.
+pub fn now_ms() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or(0.0)
+}

@@ -1,0 +1,45 @@
+//! The page: a thin layer that turns [`Params`](crate::params::Params) into pixels.
+//!
+//! - [`app`]: the one mutable state of the page and the render cycle.
+//! - [`controls`]: the form controls, read into `Params` and written back from it.
+//! - [`panels`]: one file a chart, each a pure `draw(canvas, scene)`.
+//! - [`backend`]: burn on WebGPU, or on the CPU when the browser has no WebGPU.
+//! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
+
+mod app;
+mod backend;
+mod canvas;
+mod controls;
+mod dom;
+mod panels;
+
+use wasm_bindgen::prelude::*;
+
+unsafe extern "C" {
+    /// The static constructors of the module, synthesised by the linker.
+    fn __wasm_call_ctors();
+}
+
+/// Entry point, called once by the generated JavaScript when the module has loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    // Some dependencies (cubecl, through `inventory`) register themselves in static
+    // constructors. Unless an export calls the constructors itself, wasm-ld treats the module
+    // as a "command" and re-runs every constructor at the top of *every* export, which made
+    // each call from JavaScript into the module (thousands a redraw) cost about half a
+    // millisecond. Calling them once here, first, turns that off.
+    // SAFETY: runs before any other Rust code of the page; inventory's constructors are
+    // idempotent, so a second run (should the linker add one) is harmless.
+    unsafe { __wasm_call_ctors() };
+    console_error_panic_hook::set_once();
+    if let Err(e) = app::App::start() {
+        dom::show_fatal(&e);
+    }
+}
+
+/// The durations in milliseconds of the most recent full redraws, oldest first. The browser
+/// benchmark reads them after dragging a slider.
+#[wasm_bindgen]
+pub fn render_timings() -> Vec<f64> {
+    app::render_timings()
+}

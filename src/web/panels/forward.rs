@@ -1,0 +1,111 @@
+//! Forward noising: the Swiss roll `x_0` and its noised version `x_t` under the same noise.
+
+use plotters::prelude::*;
+
+use super::{Scene, colors, num};
+use crate::web::canvas::{Canvas, Frame, err};
+
+/// The square of data space shown; wide enough for `N(0, I)` at t = T.
+pub const RANGE: f64 = 3.2;
+
+/// Above this `alpha_bar_T`, `x_T` still remembers the data (its scale `sqrt(alpha_bar_T)`
+/// exceeds 10 %) and sampling from `N(0, I)` starts in the wrong place.
+pub const NOISE_WARNING_ALPHA_BAR: f64 = 0.01;
+
+/// `x_t` for every data point, with the scene's fixed noise.
+pub fn noised(scene: &Scene) -> Vec<[f32; 2]> {
+    let t = scene.params.t;
+    scene
+        .data
+        .iter()
+        .zip(scene.eps)
+        .map(|(x0, eps)| scene.schedule.add_noise(x0, eps, t))
+        .collect()
+}
+
+/// Draws `x_0` in grey under `x_t` in blue.
+pub fn draw(scene: &Scene, canvas: &Canvas, x_t: &[[f32; 2]]) -> Result<Frame, String> {
+    let root = canvas.area()?;
+    root.fill(&WHITE).map_err(err)?;
+    let range = -RANGE..RANGE;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(canvas.px(8.0))
+        .x_label_area_size(canvas.px(24.0))
+        .y_label_area_size(canvas.px(30.0))
+        .build_cartesian_2d(range.clone(), range.clone())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .x_labels(7)
+        .y_labels(7)
+        .label_style(canvas.font(11.0))
+        .draw()
+        .map_err(err)?;
+    let r = canvas.px(1.6);
+    chart
+        .draw_series(
+            scene
+                .data
+                .iter()
+                .map(|p| Circle::new((p[0] as f64, p[1] as f64), r, colors::DATA.mix(0.35).filled())),
+        )
+        .map_err(err)?
+        .label("x₀")
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::DATA.filled()));
+    chart
+        .draw_series(
+            x_t.iter()
+                .map(|p| Circle::new((p[0] as f64, p[1] as f64), r, colors::NOISED.mix(0.7).filled())),
+        )
+        .map_err(err)?
+        .label(format!("x_t, t = {}", scene.params.t))
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::NOISED.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(canvas.font(12.0))
+        .draw()
+        .map_err(err)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    root.present().map_err(err)?;
+    Ok(Frame {
+        px,
+        py,
+        x: range.clone(),
+        y: range,
+        dpr: canvas.dpr,
+    })
+}
+
+/// The forward formula with the current scales.
+pub fn formula(scene: &Scene) -> String {
+    let t = scene.params.t;
+    let (signal, noise) = scene.schedule.noise_scales(t);
+    format!(
+        "x<sub>t</sub> = √ᾱ<sub>t</sub> · x<sub>0</sub> + √(1 − ᾱ<sub>t</sub>) · ε \
+         = {} · x<sub>0</sub> + {} · ε, &nbsp; ε ~ N(0, I), &nbsp; ᾱ<sub>{t}</sub> = {}",
+        num(signal as f64),
+        num(noise as f64),
+        num(scene.schedule.alpha_bar(t)),
+    )
+}
+
+/// A warning when the chain does not end in noise, or `None`.
+pub fn warning(scene: &Scene) -> Option<String> {
+    let s = scene.schedule;
+    let last = s.alpha_bar(s.steps());
+    (last > NOISE_WARNING_ALPHA_BAR).then(|| {
+        format!(
+            "x_T is not pure noise: ᾱ_T = {} keeps {:.0} % of the data's scale at t = T = {}, \
+             so a sampler starting from N(0, I) would start in the wrong place. \
+             Use more steps or a larger β_T.",
+            num(last),
+            100.0 * last.sqrt(),
+            s.steps()
+        )
+    })
+}

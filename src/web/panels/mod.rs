@@ -1,0 +1,77 @@
+//! The charts. Each panel has a pure `draw` that renders a [`Scene`] onto its canvas and a
+//! `formula` that writes the panel's equation with the current numbers filled in.
+
+pub mod forward;
+pub mod posterior;
+pub mod schedule;
+
+use plotters::style::RGBColor;
+
+use crate::math::NoiseSchedule;
+use crate::math::forward::Point;
+use crate::params::Params;
+
+/// Everything a panel may show, derived from the `Params` of one moment.
+pub struct Scene<'a> {
+    /// The controls.
+    pub params: &'a Params,
+    /// The schedule they describe.
+    pub schedule: &'a NoiseSchedule,
+    /// The data set `x_0^i`.
+    pub data: &'a [Point<2>],
+    /// One fixed noise `eps^i` a data point: the same noise at every t, so points move
+    /// continuously as t changes.
+    pub eps: &'a [Point<2>],
+}
+
+/// The colours of the page, shared by every chart so a quantity looks the same everywhere.
+pub mod colors {
+    use super::RGBColor;
+    /// The data `x_0`.
+    pub const DATA: RGBColor = RGBColor(150, 150, 150);
+    /// Noised points `x_t`.
+    pub const NOISED: RGBColor = RGBColor(31, 119, 180);
+    /// Partial targets `mu~(x_t, x_0)`.
+    pub const PARTIAL: RGBColor = RGBColor(44, 110, 200);
+    /// Weights `Q(x_0 | x_t)`.
+    pub const WEIGHT: RGBColor = RGBColor(255, 127, 14);
+    /// The true target `mu*(x_t)`.
+    pub const TARGET: RGBColor = RGBColor(214, 39, 160);
+    /// The current timestep marker.
+    pub const MARKER: RGBColor = RGBColor(214, 39, 40);
+    /// Signal-to-noise ratio.
+    pub const SNR: RGBColor = RGBColor(44, 160, 44);
+}
+
+/// An axis label: at most three significant digits, no trailing zeros (`0.5`, `0.02`, `1e-4`).
+pub fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let exponent = v.abs().log10().floor() as i32;
+    if !(-3..4).contains(&exponent) {
+        let mantissa = v / 10f64.powi(exponent);
+        let m = format!("{mantissa:.2}");
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        return format!("{m}e{exponent}");
+    }
+    let digits = (2 - exponent).max(0) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Four significant digits, as the formulas print numbers.
+pub fn num(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        format!("{v:.3e}")
+    } else {
+        let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    }
+}

@@ -1,0 +1,262 @@
+//! Posterior targets (seed 000, Figure 1): at a point `x_t` the reader places, each data point
+//! `x_0^i` proposes a partial target `mu~(x_t, x_0^i)`, weighted by `Q(x_0^i | x_t)`; their
+//! weighted mean is the true reverse target `mu*(x_t)`.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{Scene, colors, num};
+use crate::math::exact::DataPosterior;
+use crate::web::canvas::{Canvas, Frame, err};
+
+/// The square of data space shown.
+pub const RANGE: f64 = 2.2;
+
+/// Partial targets whose weight is below this fraction of the largest are not drawn: they are
+/// invisible anyway, and skipping them keeps a redraw cheap.
+const MIN_RELATIVE_WEIGHT: f64 = 1e-3;
+
+/// One reverse step moves a point by very little (that is why DDPM takes T of them), so the
+/// panel draws displacements from `x_t` magnified until the longest is about this long.
+const DRAWN_STEP: f64 = 0.7;
+
+/// The posterior at the probe point, or `None` at t = 0 where there is no reverse step.
+pub fn compute(scene: &Scene) -> Option<DataPosterior<2>> {
+    let t = scene.params.t;
+    (t >= 1).then(|| scene.schedule.data_posterior(scene.data, &scene.params.probe, t))
+}
+
+/// How much the panel magnifies displacements from `x_t`: a round number (1, 2, 5, 10, ...).
+pub fn magnification(scene: &Scene, post: &DataPosterior<2>) -> f64 {
+    let t = scene.params.t;
+    let probe = scene.params.probe;
+    let wmax = post.weights.iter().copied().fold(0.0, f64::max);
+    let longest = post
+        .weights
+        .iter()
+        .zip(scene.data)
+        .filter(|(w, _)| **w >= wmax * MIN_RELATIVE_WEIGHT)
+        .map(|(_, x0)| {
+            let m = scene.schedule.posterior_mean(&probe, x0, t);
+            (((m[0] - probe[0]).powi(2) + (m[1] - probe[1]).powi(2)) as f64).sqrt()
+        })
+        .fold(0.0, f64::max);
+    if longest <= 0.0 || longest >= DRAWN_STEP {
+        return 1.0;
+    }
+    let raw = DRAWN_STEP / longest;
+    let decade = 10f64.powf(raw.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|&m| m <= raw)
+        .unwrap_or(decade)
+}
+
+/// Draws the weighted data, the partial targets, `x_t`, `mu*(x_t)` and the arrow between them.
+pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> Result<Frame, String> {
+    let root = canvas.area()?;
+    root.fill(&WHITE).map_err(err)?;
+    let range = -RANGE..RANGE;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(canvas.px(8.0))
+        .x_label_area_size(canvas.px(24.0))
+        .y_label_area_size(canvas.px(30.0))
+        .build_cartesian_2d(range.clone(), range.clone())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .x_labels(5)
+        .y_labels(5)
+        .label_style(canvas.font(11.0))
+        .draw()
+        .map_err(err)?;
+    let r = canvas.px(1.8);
+    let probe = scene.params.probe;
+    let at = |p: [f32; 2]| (p[0] as f64, p[1] as f64);
+
+    let Some(post) = post else {
+        chart
+            .draw_series(
+                scene
+                    .data
+                    .iter()
+                    .map(|p| Circle::new(at(*p), r, colors::DATA.mix(0.5).filled())),
+            )
+            .map_err(err)?;
+        cross(&mut chart, canvas, at(probe))?;
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        root.present().map_err(err)?;
+        return Ok(Frame {
+            px,
+            py,
+            x: range.clone(),
+            y: range,
+            dpr: canvas.dpr,
+        });
+    };
+
+    let t = scene.params.t;
+    let wmax = post.weights.iter().copied().fold(0.0, f64::max);
+    let k = magnification(scene, post) as f32;
+    let magnify = |m: [f32; 2]| [probe[0] + k * (m[0] - probe[0]), probe[1] + k * (m[1] - probe[1])];
+
+    // Data points: grey when Q(x_0 | x_t) is negligible, orange as it grows.
+    chart
+        .draw_series(scene.data.iter().zip(&post.weights).map(|(p, w)| {
+            let a = (w / wmax).sqrt();
+            Circle::new(
+                at(*p),
+                r,
+                blend(colors::DATA, colors::WEIGHT, a)
+                    .mix(0.35 + 0.65 * a)
+                    .filled(),
+            )
+        }))
+        .map_err(err)?
+        .label("x₀ⁱ, by Q(x₀ⁱ | x_t)")
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::WEIGHT.filled()));
+
+    // Partial targets, drawn where they matter.
+    let partial: Vec<([f32; 2], f64)> = post
+        .weights
+        .iter()
+        .zip(scene.data)
+        .filter(|(w, _)| **w >= wmax * MIN_RELATIVE_WEIGHT)
+        .map(|(w, x0)| (magnify(scene.schedule.posterior_mean(&probe, x0, t)), w / wmax))
+        .collect();
+    chart
+        .draw_series(
+            partial
+                .iter()
+                .map(|(m, a)| Circle::new(at(*m), r, colors::PARTIAL.mix(0.15 + 0.85 * a).filled())),
+        )
+        .map_err(err)?
+        .label("μ̃(x_t, x₀ⁱ)")
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::PARTIAL.filled()));
+
+    // The expected origin E[x_0 | x_t].
+    chart
+        .draw_series(std::iter::once(Circle::new(
+            at(post.x0_mean),
+            canvas.px(6.0),
+            colors::WEIGHT.stroke_width(canvas.px(2.0)),
+        )))
+        .map_err(err)?
+        .label("E[x₀ | x_t]")
+        .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::WEIGHT.stroke_width(2)));
+
+    // x_t, the arrow and the true target.
+    let target = magnify(post.target);
+    arrow(&mut chart, canvas, at(probe), at(target))?;
+    chart
+        .draw_series(std::iter::once(Circle::new(
+            at(target),
+            canvas.px(5.0),
+            colors::TARGET.filled(),
+        )))
+        .map_err(err)?
+        .label("μ*(x_t)")
+        .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::TARGET.filled()));
+    cross(&mut chart, canvas, at(probe))?;
+
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(canvas.font(12.0))
+        .draw()
+        .map_err(err)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    if k > 1.0 {
+        // Said on the chart itself, so a screenshot of it cannot mislead.
+        let style = canvas.font(12.0).pos(Pos::new(HPos::Right, VPos::Bottom));
+        let corner = (px.end - canvas.px(6.0) as i32, py.end - canvas.px(6.0) as i32);
+        root.draw(&Text::new(format!("steps from x_t drawn ×{k}"), corner, style))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(Frame {
+        px,
+        py,
+        x: range.clone(),
+        y: range,
+        dpr: canvas.dpr,
+    })
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    plotters_canvas::CanvasBackend,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+fn cross(chart: &mut Chart, canvas: &Canvas, (x, y): (f64, f64)) -> Result<(), String> {
+    let d = 0.07;
+    let style = BLACK.stroke_width(canvas.px(2.0));
+    chart
+        .draw_series(LineSeries::new([(x - d, y - d), (x + d, y + d)], style))
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new([(x - d, y + d), (x + d, y - d)], style))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn arrow(chart: &mut Chart, canvas: &Canvas, from: (f64, f64), to: (f64, f64)) -> Result<(), String> {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let len = (dx * dx + dy * dy).sqrt();
+    if len < 1e-9 {
+        return Ok(());
+    }
+    let style = colors::TARGET.stroke_width(canvas.px(2.5));
+    chart
+        .draw_series(LineSeries::new([from, to], style))
+        .map_err(err)?;
+    let head = (0.12_f64).min(len * 0.5);
+    let (ux, uy) = (dx / len, dy / len);
+    let base = (to.0 - ux * head, to.1 - uy * head);
+    let (nx, ny) = (-uy * head * 0.45, ux * head * 0.45);
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            vec![to, (base.0 + nx, base.1 + ny), (base.0 - nx, base.1 - ny)],
+            colors::TARGET.filled(),
+        )))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn blend(a: RGBColor, b: RGBColor, f: f64) -> RGBColor {
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// The targets' formula with the current coefficients and result.
+pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
+    let Some(post) = post else {
+        return "At t = 0 there is no reverse step: move t above 0, then click or drag in the chart to place x<sub>t</sub>.".into();
+    };
+    let t = scene.params.t;
+    let s = scene.schedule;
+    let [px, py] = scene.params.probe;
+    let effective = 1.0 / post.weights.iter().map(|w| w * w).sum::<f64>();
+    format!(
+        "μ̃(x<sub>t</sub>, x<sub>0</sub>) = {} · x<sub>0</sub> + {} · x<sub>t</sub>, &nbsp; \
+         Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) ∝ exp(−‖x<sub>t</sub> − {} · x<sub>0</sub><sup>i</sup>‖² / (2 · {})), \
+         &nbsp; μ*(x<sub>t</sub>) = Σ<sub>i</sub> Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) μ̃(x<sub>t</sub>, x<sub>0</sub><sup>i</sup>) \
+         = ({}, {}) at x<sub>t</sub> = ({}, {}); &nbsp; {} of {} points carry the weight (1 / Σ Q²)",
+        num(s.posterior_mean_coef1[t - 1]),
+        num(s.posterior_mean_coef2[t - 1]),
+        num(s.alpha_bar(t).sqrt()),
+        num(1.0 - s.alpha_bar(t)),
+        num(post.target[0] as f64),
+        num(post.target[1] as f64),
+        num(px as f64),
+        num(py as f64),
+        format!("{effective:.0}"),
+        scene.data.len(),
+    )
+}

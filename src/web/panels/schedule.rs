@@ -1,0 +1,163 @@
+//! The schedule chart: alpha_bar_t, beta_t and the SNR over t, with the current t marked.
+
+use plotters::prelude::*;
+
+use super::{Scene, colors, num, tick};
+use crate::web::canvas::{Canvas, err};
+
+/// Draws three stacked charts sharing the t axis.
+pub fn draw(scene: &Scene, canvas: &Canvas) -> Result<(), String> {
+    let s = scene.schedule;
+    let steps = s.steps();
+    let t_now = scene.params.t;
+    let root = canvas.area()?;
+    root.fill(&WHITE).map_err(err)?;
+    let rows = root.split_evenly((3, 1));
+    let ts = || (1..=steps).map(|t| t as f64);
+    let x_range = 0.0..steps as f64;
+
+    let beta_max = s.betas.iter().copied().fold(0.0, f64::max) * 1.1;
+    let snr: Vec<f64> = (1..=steps).map(|t| s.snr(t)).collect();
+    let snr_lo = snr.iter().copied().fold(f64::INFINITY, f64::min).max(1e-8) / 2.0;
+    let snr_hi = snr.iter().copied().fold(0.0, f64::max).max(snr_lo * 10.0) * 2.0;
+
+    // alpha_bar_t, linear axis.
+    let mut chart = builder(&rows[0], canvas, false)
+        .build_cartesian_2d(x_range.clone(), 0.0..1.0)
+        .map_err(err)?;
+    mesh(&mut chart, canvas, "ᾱ_t", false)?;
+    let line = std::iter::once((0.0, 1.0)).chain(ts().map(|t| (t, s.alpha_bar(t as usize))));
+    chart
+        .draw_series(LineSeries::new(line, colors::NOISED.stroke_width(canvas.px(2.0))))
+        .map_err(err)?;
+    marker(
+        &mut chart,
+        canvas,
+        t_now as f64,
+        (0.0, 1.0),
+        Some(s.alpha_bar(t_now)),
+    )?;
+
+    // beta_t, linear axis.
+    let mut chart = builder(&rows[1], canvas, false)
+        .build_cartesian_2d(x_range.clone(), 0.0..beta_max)
+        .map_err(err)?;
+    mesh(&mut chart, canvas, "β_t", false)?;
+    let line = ts().map(|t| (t, s.beta(t as usize)));
+    chart
+        .draw_series(LineSeries::new(line, colors::WEIGHT.stroke_width(canvas.px(2.0))))
+        .map_err(err)?;
+    let beta_now = (t_now >= 1).then(|| s.beta(t_now));
+    marker(&mut chart, canvas, t_now as f64, (0.0, beta_max), beta_now)?;
+
+    // SNR, log axis: it spans many decades.
+    let mut chart = builder(&rows[2], canvas, true)
+        .build_cartesian_2d(x_range, (snr_lo..snr_hi).log_scale())
+        .map_err(err)?;
+    mesh(&mut chart, canvas, "SNR", true)?;
+    let line = ts().zip(snr.iter().copied());
+    chart
+        .draw_series(LineSeries::new(line, colors::SNR.stroke_width(canvas.px(2.0))))
+        .map_err(err)?;
+    let snr_now = (t_now >= 1).then(|| s.snr(t_now));
+    marker(&mut chart, canvas, t_now as f64, (snr_lo, snr_hi), snr_now)?;
+
+    root.present().map_err(err)
+}
+
+type Area<'a> = DrawingArea<plotters_canvas::CanvasBackend, plotters::coord::Shift>;
+
+fn builder<'a, 'b>(
+    area: &'a Area<'b>,
+    canvas: &Canvas,
+    with_x_labels: bool,
+) -> ChartBuilder<'a, 'b, plotters_canvas::CanvasBackend> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(canvas.px(6.0))
+        .margin_right(canvas.px(12.0))
+        .y_label_area_size(canvas.px(58.0))
+        .x_label_area_size(if with_x_labels {
+            canvas.px(30.0)
+        } else {
+            canvas.px(4.0)
+        });
+    b
+}
+
+fn mesh<Y>(
+    chart: &mut ChartContext<
+        '_,
+        plotters_canvas::CanvasBackend,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
+    >,
+    canvas: &Canvas,
+    name: &str,
+    x_labels: bool,
+) -> Result<(), String>
+where
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .x_labels(if x_labels { 6 } else { 0 })
+        .y_labels(4)
+        .y_desc(name)
+        .x_desc(if x_labels { "t" } else { "" })
+        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(canvas.font(11.0))
+        .axis_desc_style(canvas.font(13.0))
+        .draw()
+        .map_err(err)
+}
+
+fn marker<Y>(
+    chart: &mut ChartContext<
+        '_,
+        plotters_canvas::CanvasBackend,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
+    >,
+    canvas: &Canvas,
+    t: f64,
+    (lo, hi): (f64, f64),
+    value: Option<f64>,
+) -> Result<(), String>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    let style = colors::MARKER.mix(0.7).stroke_width(canvas.px(1.5));
+    chart
+        .draw_series(LineSeries::new([(t, lo), (t, hi)], style))
+        .map_err(err)?;
+    if let Some(v) = value {
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (t, v),
+                canvas.px(4.0),
+                colors::MARKER.filled(),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The schedule's numbers at the current t.
+pub fn formula(scene: &Scene) -> String {
+    let s = scene.schedule;
+    let t = scene.params.t;
+    if t == 0 {
+        return "t = 0 is the data itself: ᾱ<sub>0</sub> = 1, no noise yet.".into();
+    }
+    let ab = s.alpha_bar(t);
+    format!(
+        "β<sub>{t}</sub> = {}, &nbsp; α<sub>{t}</sub> = 1 − β<sub>{t}</sub> = {}, &nbsp; \
+         ᾱ<sub>{t}</sub> = ∏<sub>s≤{t}</sub> α<sub>s</sub> = {}, &nbsp; \
+         SNR = ᾱ<sub>{t}</sub> / (1 − ᾱ<sub>{t}</sub>) = {}",
+        num(s.beta(t)),
+        num(1.0 - s.beta(t)),
+        num(ab),
+        num(s.snr(t)),
+    )
+}

@@ -1,0 +1,145 @@
+// Shared pieces of the browser tests: a static server over the built page, Debian's Chromium
+// driven by playwright-core, and helpers that read what a canvas shows.
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DIST = process.env.DIST_DIR ?? join(ROOT, 'dist');
+export const SHOTS = join(ROOT, 'tests/browser/screenshots');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.md': 'text/markdown',
+  '.bin': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream',
+  '.png': 'image/png',
+};
+
+/** Serves `DIST` on a free loopback port. Resolves to { url, close }. */
+export async function serveDist() {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = normalize(join(DIST, path.endsWith('/') ? path + 'index.html' : path));
+    if (!file.startsWith(DIST)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Launches headless Chromium; `webgpu` adds the flag that exposes SwiftShader's WebGPU adapter. */
+export async function launch({ webgpu = false } = {}) {
+  const args = [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args,
+  });
+}
+
+/** Opens a page that records console errors and uncaught exceptions in `page.problems`. */
+export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('console', (msg) => {
+    if (process.env.SHOW_CONSOLE) console.log(msg.text());
+    if (msg.type() === 'error') page.problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => page.problems.push(`exception: ${err.message}`));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  return page;
+}
+
+/** Waits until the backend has started and its tensor check has finished. */
+export async function waitForBackend(page, timeout = 120_000) {
+  await page.waitForFunction(
+    () => document.querySelector('#backend-check')?.dataset.state !== 'pending',
+    null,
+    { timeout },
+  );
+  return page.evaluate(() => ({
+    backend: document.querySelector('#backend').dataset.backend,
+    label: document.querySelector('#backend').textContent,
+    check: document.querySelector('#backend-check').dataset.state,
+    checkText: document.querySelector('#backend-check').textContent,
+  }));
+}
+
+/** Waits for two animation frames, so a scheduled redraw has happened. */
+export function settle(page) {
+  return page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+}
+
+/** A summary of a canvas's pixels: a hash, the share of non-white pixels and colour counts. */
+export function canvasStats(page, id, colors = {}) {
+  return page.evaluate(({ id, colors }) => {
+    const c = document.getElementById(id);
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let hash = 2166136261 >>> 0;
+    let ink = 0;
+    const counts = Object.fromEntries(Object.keys(colors).map((k) => [k, 0]));
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+      if (r < 245 || g < 245 || b < 245) ink++;
+      for (const [name, [cr, cg, cb]] of Object.entries(colors)) {
+        if (Math.abs(r - cr) < 30 && Math.abs(g - cg) < 30 && Math.abs(b - cb) < 30) counts[name]++;
+      }
+      hash = Math.imul(hash ^ (r | (g << 8) | (b << 16)), 16777619) >>> 0;
+    }
+    return {
+      hash, ink: ink / (data.length / 4), counts,
+      width: c.width, height: c.height, cssWidth: c.clientWidth, cssHeight: c.clientHeight,
+    };
+  }, { id, colors });
+}
+
+/** Drags a range input's thumb with the mouse from its current value to `value`, in steps. */
+export async function dragSlider(page, id, value, steps = 12) {
+  const box = await page.locator(`#${id}`).boundingBox();
+  const { min, max, current } = await page.evaluate((id) => {
+    const el = document.getElementById(id);
+    return { min: +el.min, max: +el.max, current: +el.value };
+  }, id);
+  // Chromium's range thumb is about 16 px wide; its centre travels between these x positions.
+  const thumb = 8;
+  const xOf = (v) => box.x + thumb + ((v - min) / (max - min)) * (box.width - 2 * thumb);
+  const y = box.y + box.height / 2;
+  await page.mouse.move(xOf(current), y);
+  await page.mouse.down();
+  await page.mouse.move(xOf(value), y, { steps });
+  await page.mouse.up();
+  await settle(page);
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+export const COLORS = {
+  target: [214, 39, 160],
+  noised: [31, 119, 180],
+  weight: [255, 127, 14],
+};

@@ -1,0 +1,178 @@
+//! The `diffusion` command line as a user (or an outside check) runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn diffusion(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_diffusion"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = diffusion(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn array(v: &Value, key: &str) -> Vec<f64> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("missing array {key}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// A failing call prints one line, no panic, and exits non-zero.
+fn assert_clean_failure(args: &[&str], needle: &str) {
+    let out = diffusion(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: one line expected, got {stderr:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: {stderr:?} does not mention {needle:?}"
+    );
+}
+
+#[test]
+fn linear_schedule_matches_the_known_ddpm_values() {
+    let v = json(&[
+        "schedule",
+        "--kind",
+        "linear",
+        "--steps",
+        "1000",
+        "--beta-start",
+        "0.0001",
+        "--beta-end",
+        "0.02",
+    ]);
+    let betas = array(&v, "betas");
+    let ab = array(&v, "alphas_cumprod");
+    assert_eq!(betas.len(), 1000);
+    assert_eq!(betas[0], 1e-4);
+    assert!((betas[999] - 0.02).abs() < 1e-12);
+    // alpha_bar_T of DDPM's schedule, as every implementation prints it.
+    assert!((ab[999] - 4.0358e-5).abs() < 1e-8, "{}", ab[999]);
+    let var = array(&v, "posterior_variance");
+    let c1 = array(&v, "posterior_mean_coef1");
+    let c2 = array(&v, "posterior_mean_coef2");
+    assert_eq!(var[0], 0.0);
+    // At t = 1 the posterior mean is x_0 itself: coef1 = 1, coef2 = 0.
+    assert!((c1[0] - 1.0).abs() < 1e-12 && c2[0].abs() < 1e-12);
+    for i in 1..1000 {
+        let expected = betas[i] * (1.0 - ab[i - 1]) / (1.0 - ab[i]);
+        assert!((var[i] - expected).abs() <= 1e-12 * expected);
+        assert!((c1[i] - betas[i] * ab[i - 1].sqrt() / (1.0 - ab[i])).abs() < 1e-12);
+        assert!((c2[i] - (1.0 - ab[i - 1]) * (1.0 - betas[i]).sqrt() / (1.0 - ab[i])).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn cosine_schedule_is_improved_ddpms() {
+    let v = json(&["schedule", "--kind", "cosine", "--steps", "1000"]);
+    let betas = array(&v, "betas");
+    assert!((betas[0] - 4.1284e-5).abs() < 1e-8, "{}", betas[0]);
+    assert_eq!(betas[999], 0.999);
+}
+
+#[test]
+fn sigmoid_schedule_defaults_to_seed_004s_swiss_roll_values() {
+    let v = json(&["schedule", "--kind", "sigmoid", "--steps", "40"]);
+    let betas = array(&v, "betas");
+    assert_eq!(betas.len(), 40);
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    for (i, b) in betas.iter().enumerate() {
+        let x = -18.0 + 28.0 * i as f64 / 39.0;
+        assert!((b - (sigmoid(x) * (0.3 - 1e-5) + 1e-5)).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn bad_schedule_arguments_fail_with_one_line() {
+    assert_clean_failure(&["schedule", "--steps", "0"], "at least 1");
+    assert_clean_failure(&["schedule", "--steps", "10", "--beta-start", "0"], "beta_start");
+    assert_clean_failure(&["schedule", "--steps", "10", "--beta-end", "1.5"], "beta_end");
+    assert_clean_failure(
+        &["schedule", "--steps", "10", "--beta-start", "-0.1"],
+        "beta_start",
+    );
+    assert_clean_failure(
+        &[
+            "schedule",
+            "--steps",
+            "10",
+            "--beta-start",
+            "0.1",
+            "--beta-end",
+            "0.01",
+        ],
+        "larger than",
+    );
+    assert_clean_failure(&["schedule", "--kind", "quadratic", "--steps", "10"], "quadratic");
+    assert_clean_failure(&["schedule", "--steps", "ten"], "ten");
+    assert_clean_failure(&["schedule"], "--steps");
+    assert_clean_failure(&["unknown"], "unknown");
+}
+
+#[test]
+fn swissroll_data_writes_a_reproducible_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    for name in ["a.csv", "b.csv"] {
+        let out = diffusion(&[
+            "swissroll",
+            "data",
+            "--n",
+            "500",
+            "--seed",
+            "3",
+            "--out",
+            &path(name),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let a = std::fs::read_to_string(path("a.csv")).unwrap();
+    assert_eq!(a, std::fs::read_to_string(path("b.csv")).unwrap());
+    let mut lines = a.lines();
+    assert_eq!(lines.next(), Some("x,y"));
+    let rows: Vec<(f64, f64)> = lines
+        .map(|l| {
+            let (x, y) = l.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 500);
+    // Radii of the roll run from 1.5 pi / 10 to 4.5 pi / 10.
+    for (x, y) in rows {
+        let r = (x * x + y * y).sqrt();
+        assert!((0.47..=1.42).contains(&r), "{r}");
+    }
+}
+
+#[test]
+fn swissroll_data_reports_bad_paths_and_counts() {
+    assert_clean_failure(
+        &[
+            "swissroll",
+            "data",
+            "--n",
+            "10",
+            "--out",
+            "/nonexistent-dir/x.csv",
+        ],
+        "cannot write /nonexistent-dir/x.csv",
+    );
+    assert_clean_failure(&["swissroll", "data", "--n", "0", "--out", "x.csv"], "at least 1");
+    assert!(!Path::new("x.csv").exists());
+}
