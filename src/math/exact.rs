@@ -150,8 +150,8 @@ mod tests {
             direct[0] += w * m[0] as f64;
             direct[1] += w * m[1] as f64;
         }
-        for k in 0..2 {
-            assert!((direct[k] as f32 - post.target[k]).abs() < 1e-5);
+        for (d, target) in direct.iter().zip(post.target) {
+            assert!((*d as f32 - target).abs() < 1e-5);
         }
     }
 

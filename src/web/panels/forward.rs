@@ -3,7 +3,7 @@
 use plotters::prelude::*;
 
 use super::{Scene, colors, num};
-use crate::web::canvas::{Canvas, Frame, err};
+use crate::web::canvas::{Canvas, Frame, dots, err};
 
 /// The square of data space shown; wide enough for `N(0, I)` at t = T.
 pub const RANGE: f64 = 3.2;
@@ -44,21 +44,18 @@ pub fn draw(scene: &Scene, canvas: &Canvas, x_t: &[[f32; 2]]) -> Result<Frame, S
         .draw()
         .map_err(err)?;
     let r = canvas.px(1.6);
+    let clip = chart.plotting_area().get_pixel_range();
+    let to_px = |p: &[f32; 2]| chart.backend_coord(&(p[0] as f64, p[1] as f64));
+    dots(canvas, &clip, scene.data.iter().map(to_px), r, colors::DATA, 0.6)?;
+    dots(canvas, &clip, x_t.iter().map(to_px), r, colors::NOISED, 0.8)?;
+    // The dots bypass plotters; empty series give the legend its entries.
     chart
-        .draw_series(
-            scene
-                .data
-                .iter()
-                .map(|p| Circle::new((p[0] as f64, p[1] as f64), r, colors::DATA.mix(0.35).filled())),
-        )
+        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?
         .label("x₀")
         .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::DATA.filled()));
     chart
-        .draw_series(
-            x_t.iter()
-                .map(|p| Circle::new((p[0] as f64, p[1] as f64), r, colors::NOISED.mix(0.7).filled())),
-        )
+        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?
         .label(format!("x_t, t = {}", scene.params.t))
         .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::NOISED.filled()));
@@ -70,7 +67,7 @@ pub fn draw(scene: &Scene, canvas: &Canvas, x_t: &[[f32; 2]]) -> Result<Frame, S
         .label_font(canvas.font(12.0))
         .draw()
         .map_err(err)?;
-    let (px, py) = chart.plotting_area().get_pixel_range();
+    let (px, py) = clip;
     root.present().map_err(err)?;
     Ok(Frame {
         px,

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Scene, colors, num};
 use crate::math::exact::DataPosterior;
-use crate::web::canvas::{Canvas, Frame, err};
+use crate::web::canvas::{Canvas, Frame, dots, err};
 
 /// The square of data space shown.
 pub const RANGE: f64 = 2.2;
@@ -78,14 +78,9 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
     let at = |p: [f32; 2]| (p[0] as f64, p[1] as f64);
 
     let Some(post) = post else {
-        chart
-            .draw_series(
-                scene
-                    .data
-                    .iter()
-                    .map(|p| Circle::new(at(*p), r, colors::DATA.mix(0.5).filled())),
-            )
-            .map_err(err)?;
+        let clip = chart.plotting_area().get_pixel_range();
+        let pixels = scene.data.iter().map(|p| chart.backend_coord(&at(*p)));
+        dots(canvas, &clip, pixels, r, colors::DATA, 0.5)?;
         cross(&mut chart, canvas, at(probe))?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         root.present().map_err(err)?;
@@ -104,20 +99,18 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
     let magnify = |m: [f32; 2]| [probe[0] + k * (m[0] - probe[0]), probe[1] + k * (m[1] - probe[1])];
 
     // Data points: grey when Q(x_0 | x_t) is negligible, orange as it grows.
-    chart
-        .draw_series(scene.data.iter().zip(&post.weights).map(|(p, w)| {
-            let a = (w / wmax).sqrt();
-            Circle::new(
-                at(*p),
-                r,
-                blend(colors::DATA, colors::WEIGHT, a)
-                    .mix(0.35 + 0.65 * a)
-                    .filled(),
-            )
-        }))
-        .map_err(err)?
-        .label("x₀ⁱ, by Q(x₀ⁱ | x_t)")
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::WEIGHT.filled()));
+    let clip = chart.plotting_area().get_pixel_range();
+    let coords = chart.as_coord_spec().clone();
+    let to_px = |p: [f32; 2]| coords.translate(&at(p));
+    let shade = |a: f64| (blend(colors::DATA, colors::WEIGHT, a), 0.35 + 0.65 * a);
+    let weighted: Vec<([f32; 2], f64)> = scene
+        .data
+        .iter()
+        .zip(&post.weights)
+        .map(|(p, w)| (*p, (w / wmax).sqrt()))
+        .collect();
+    shaded_dots(canvas, &clip, &weighted, r, to_px, shade)?;
+    legend_entry(&mut chart, "x₀ⁱ, by Q(x₀ⁱ | x_t)", r, colors::WEIGHT)?;
 
     // Partial targets, drawn where they matter.
     let partial: Vec<([f32; 2], f64)> = post
@@ -127,15 +120,10 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
         .filter(|(w, _)| **w >= wmax * MIN_RELATIVE_WEIGHT)
         .map(|(w, x0)| (magnify(scene.schedule.posterior_mean(&probe, x0, t)), w / wmax))
         .collect();
-    chart
-        .draw_series(
-            partial
-                .iter()
-                .map(|(m, a)| Circle::new(at(*m), r, colors::PARTIAL.mix(0.15 + 0.85 * a).filled())),
-        )
-        .map_err(err)?
-        .label("μ̃(x_t, x₀ⁱ)")
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::PARTIAL.filled()));
+    shaded_dots(canvas, &clip, &partial, r, to_px, |a| {
+        (colors::PARTIAL, 0.15 + 0.85 * a)
+    })?;
+    legend_entry(&mut chart, "μ̃(x_t, x₀ⁱ)", r, colors::PARTIAL)?;
 
     // The expected origin E[x_0 | x_t].
     chart
@@ -226,6 +214,41 @@ fn arrow(chart: &mut Chart, canvas: &Canvas, from: (f64, f64), to: (f64, f64)) -
             colors::TARGET.filled(),
         )))
         .map_err(err)?;
+    Ok(())
+}
+
+/// How many shades a weighted point set is drawn in: one canvas path each.
+const SHADES: usize = 16;
+
+/// Draws points whose colour depends on a value in [0, 1], in `SHADES` batched paths.
+fn shaded_dots(
+    canvas: &Canvas,
+    clip: &(std::ops::Range<i32>, std::ops::Range<i32>),
+    points: &[([f32; 2], f64)],
+    radius: u32,
+    to_px: impl Fn([f32; 2]) -> (i32, i32),
+    shade: impl Fn(f64) -> (RGBColor, f64),
+) -> Result<(), String> {
+    let bucket = |a: f64| (a.clamp(0.0, 1.0) * (SHADES - 1) as f64).round() as usize;
+    // Faint shades first, so the heavy points are drawn on top.
+    for level in 0..SHADES {
+        let pixels = points
+            .iter()
+            .filter(|(_, a)| bucket(*a) == level)
+            .map(|(p, _)| to_px(*p));
+        let (color, alpha) = shade(level as f64 / (SHADES - 1) as f64);
+        dots(canvas, clip, pixels, radius, color, alpha)?;
+    }
+    Ok(())
+}
+
+/// A legend entry for dots drawn outside plotters.
+fn legend_entry(chart: &mut Chart, label: &str, r: u32, color: RGBColor) -> Result<(), String> {
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, color.filled()));
     Ok(())
 }
 
