@@ -12,8 +12,9 @@ stage() { say "$1 (at $((SECONDS - started)) s)"; }
 stage "cargo fmt --check"
 cargo fmt --all -- --check
 
-stage "cargo clippy (native)"
+stage "cargo clippy (native, then the page's wasm)"
 cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --lib --locked -- -D warnings
 
 stage "cargo test (native)"
 cargo test --locked

@@ -270,7 +270,7 @@ pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
         "μ̃(x<sub>t</sub>, x<sub>0</sub>) = {} · x<sub>0</sub> + {} · x<sub>t</sub>, &nbsp; \
          Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) ∝ exp(−‖x<sub>t</sub> − {} · x<sub>0</sub><sup>i</sup>‖² / (2 · {})), \
          &nbsp; μ*(x<sub>t</sub>) = Σ<sub>i</sub> Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) μ̃(x<sub>t</sub>, x<sub>0</sub><sup>i</sup>) \
-         = ({}, {}) at x<sub>t</sub> = ({}, {}); &nbsp; {} of {} points carry the weight (1 / Σ Q²)",
+         = ({}, {}) at x<sub>t</sub> = ({}, {}); &nbsp; {effective:.0} of {} points carry the weight (1 / Σ Q²)",
         num(s.posterior_mean_coef1[t - 1]),
         num(s.posterior_mean_coef2[t - 1]),
         num(s.alpha_bar(t).sqrt()),
@@ -279,7 +279,6 @@ pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
         num(post.target[1] as f64),
         num(px as f64),
         num(py as f64),
-        format!("{effective:.0}"),
         scene.data.len(),
     )
 }
