@@ -16,8 +16,8 @@ stage "cargo clippy (native, then the page's wasm)"
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --no-default-features --lib --locked -- -D warnings
 
-stage "cargo test (native)"
-cargo test --locked
+stage "cargo test --release (native; the model tests train real networks)"
+cargo test --release --locked
 
 stage "trunk build (the page)"
 trunk build --locked

@@ -176,3 +176,98 @@ fn swissroll_data_reports_bad_paths_and_counts() {
     assert_clean_failure(&["swissroll", "data", "--n", "0", "--out", "x.csv"], "at least 1");
     assert!(!Path::new("x.csv").exists());
 }
+
+#[test]
+fn swissroll_train_then_sample_writes_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let model = model.to_string_lossy();
+    let out = diffusion(&[
+        "swissroll",
+        "train",
+        "--out",
+        &model,
+        "--steps",
+        "50",
+        "--hidden",
+        "32",
+        "--seed",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("final loss") && stdout.contains(" s "),
+        "{stdout}"
+    );
+    assert!(Path::new(&*model).join("model.bpk").exists());
+    assert!(Path::new(&*model).join("config.json").exists());
+
+    let csv = dir.path().join("s.csv");
+    let csv = csv.to_string_lossy();
+    for sampler in [
+        ["--sampler", "ddpm", "--steps", "20"],
+        ["--sampler", "ddim", "--steps", "10"],
+    ] {
+        let mut args = vec![
+            "swissroll",
+            "sample",
+            "--model",
+            &model,
+            "--n",
+            "50",
+            "--out",
+            &csv,
+            "--seed",
+            "1",
+        ];
+        args.extend(sampler);
+        let out = diffusion(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&*csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("x,y"));
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), 50);
+        for row in rows {
+            let (x, y) = row.split_once(',').unwrap();
+            assert!(x.parse::<f32>().unwrap().is_finite() && y.parse::<f32>().unwrap().is_finite());
+        }
+    }
+    assert_clean_failure(
+        &[
+            "swissroll",
+            "sample",
+            "--model",
+            &model,
+            "--n",
+            "5",
+            "--out",
+            &csv,
+            "--sampler",
+            "euler",
+        ],
+        "euler",
+    );
+    assert_clean_failure(
+        &[
+            "swissroll",
+            "sample",
+            "--model",
+            "/nonexistent",
+            "--n",
+            "5",
+            "--out",
+            &csv,
+        ],
+        "/nonexistent",
+    );
+    assert_clean_failure(
+        &["swissroll", "train", "--out", &model, "--parameterization", "v"],
+        "parameterization",
+    );
+    assert_clean_failure(
+        &["swissroll", "train", "--out", &model, "--batch-size", "0"],
+        "batch size",
+    );
+}

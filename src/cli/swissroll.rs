@@ -1,14 +1,24 @@
-//! `diffusion swissroll ...`: the Swiss roll data set (training and sampling come with the
-//! 2-D model).
+//! `diffusion swissroll ...`: the Swiss roll data, and the 2-D model trained and sampled with
+//! the same code and defaults as the page.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
-use clap::Subcommand;
+use anyhow::{Context, anyhow, bail};
+use burn::tensor::Device;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use diffusion_playground::data::swiss_roll;
+use diffusion_playground::model::denoiser::Parameterization;
+use diffusion_playground::model::sample::{Sampler, sample};
+use diffusion_playground::model::store;
+use diffusion_playground::model::train::{TrainConfig, Trainer};
+
+/// Points of the roll the model is trained on, as in the page.
+pub const TRAIN_POINTS: usize = 2000;
 
 #[derive(Subcommand, Debug)]
 pub enum SwissrollCommand {
@@ -24,6 +34,60 @@ pub enum SwissrollCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Train the 2-D denoiser (the page's defaults) and save it with its config in DIR.
+    Train(TrainArgs),
+    /// Sample N points from a trained model as CSV with a header line `x,y`.
+    Sample(SampleArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// The directory to write model.bpk and config.json into.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of the data, the initial weights and the batches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Optimisation steps [default: 8000].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Points per step [default: 256].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Adam's learning rate [default: 3e-3].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Width of the hidden layers [default: 128].
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// What the network predicts: epsilon, x0, mean or mean-logvar [default: epsilon].
+    #[arg(long)]
+    parameterization: Option<Parameterization>,
+}
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// A directory written by `swissroll train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// The number of samples.
+    #[arg(long)]
+    n: usize,
+    /// The CSV file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of the initial noise and of the sampler's noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// ddpm or ddim.
+    #[arg(long, default_value = "ddpm")]
+    sampler: String,
+    /// Reverse steps [default: T for ddpm, 100 for ddim].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// DDIM's eta: 0 is deterministic, 1 has DDPM's variance.
+    #[arg(long, default_value_t = 0.0)]
+    eta: f64,
 }
 
 pub fn run(command: SwissrollCommand) -> anyhow::Result<()> {
@@ -34,7 +98,87 @@ pub fn run(command: SwissrollCommand) -> anyhow::Result<()> {
             }
             write_points(&out, &swiss_roll(n, seed))
         }
+        SwissrollCommand::Train(args) => train(args),
+        SwissrollCommand::Sample(args) => sample_command(args),
     }
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let mut config = TrainConfig::new().with_seed(args.seed);
+    if let Some(steps) = args.steps {
+        config.steps = steps;
+    }
+    if let Some(b) = args.batch_size {
+        config.batch_size = b;
+    }
+    if let Some(lr) = args.lr {
+        config.learning_rate = lr;
+    }
+    if let Some(h) = args.hidden {
+        config.model.hidden = h;
+    }
+    if let Some(p) = args.parameterization {
+        config.model.parameterization = p;
+    }
+    let data = swiss_roll(TRAIN_POINTS, args.seed);
+    let steps = config.steps;
+    let mut trainer = Trainer::new(config, data, &Device::flex()).map_err(|e| anyhow!(e))?;
+    let bar = ProgressBar::new(steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps, {per_sec}, loss {msg}")
+            .expect("the template is valid"),
+    );
+    let started = Instant::now();
+    let mut last = f32::NAN;
+    for i in 0..steps {
+        last = trainer.step().map_err(|e| anyhow!(e))?;
+        if i % 20 == 0 {
+            bar.set_message(format!("{last:.4}"));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    // The final loss is noisy from batch to batch: report the mean of the last 100 steps too.
+    let tail = &trainer.losses[trainer.losses.len().saturating_sub(100)..];
+    let mean = tail.iter().sum::<f32>() / tail.len().max(1) as f32;
+    store::save(&args.out, trainer.model(), trainer.config()).map_err(|e| anyhow!(e))?;
+    println!(
+        "trained {steps} steps in {elapsed:.1} s ({:.0} steps/s); final loss {last:.4} (mean of the last {} steps {mean:.4}); saved to {}",
+        steps as f64 / elapsed.max(1e-9),
+        tail.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn sample_command(args: SampleArgs) -> anyhow::Result<()> {
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    if !(0.0..=1.0).contains(&args.eta) {
+        bail!("--eta must be between 0 and 1, not {}", args.eta);
+    }
+    let sampler = Sampler::parse(&args.sampler, args.eta).map_err(|e| anyhow!(e))?;
+    let (model, config) = store::load(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
+    let schedule = config.noise_schedule()?;
+    let steps = args.steps.unwrap_or(match sampler {
+        Sampler::Ddpm => schedule.steps(),
+        Sampler::Ddim { .. } => 100,
+    });
+    if steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let started = Instant::now();
+    let points = sample(&model, &schedule, sampler, steps, args.n, args.seed).map_err(|e| anyhow!(e))?;
+    write_points(&args.out, &points)?;
+    eprintln!(
+        "sampled {} points in {} steps in {:.2} s",
+        args.n,
+        steps.min(schedule.steps()),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Writes `x,y` rows under a header; shared by the data and sample commands.

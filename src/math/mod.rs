@@ -12,6 +12,7 @@
 //! - [`exact`]: for a finite data set, the exact weights `Q(x_0 | x_t)`, the true reverse target
 //!   `mu*(x_t)` and the exact score.
 
+pub mod distance;
 pub mod exact;
 pub mod forward;
 pub mod posterior;

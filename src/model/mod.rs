@@ -1,8 +1,17 @@
-//! burn on top of the math: tensors on whichever device the caller chose (WebGPU, or the
-//! flex CPU backend), shared by the page and the command line.
+//! burn on top of the math: networks and tensor work on whichever device the caller chose
+//! (WebGPU, or the flex CPU backend), shared by the page and the command line.
 //!
 //! - [`points`]: moving 2-D points between plain slices and tensors.
 //! - [`forward`]: the forward process `q(x_t | x_0)` on a batch of tensors.
+//! - [`embedding`], [`denoiser`]: the 2-D denoiser and its time embedding.
+//! - [`train`]: batches, losses and the Adam loop.
+//! - [`sample`]: reverse chains (DDPM, DDIM) driven by a trained denoiser.
+//! - [`store`]: saving a trained denoiser and its config, and loading them back.
 
+pub mod denoiser;
+pub mod embedding;
 pub mod forward;
 pub mod points;
+pub mod sample;
+pub mod store;
+pub mod train;
