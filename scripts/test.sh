@@ -23,9 +23,14 @@ stage "trunk build (the page)"
 trunk build --locked
 
 stage "browser tests (headless Chromium)"
-node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/webgpu.test.mjs
+node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/training.test.mjs tests/browser/webgpu.test.mjs
 
 stage "benchmarks"
 node tests/browser/bench.mjs
+cargo build --release --locked --quiet
+bench_dir="$(mktemp -d)"
+echo "native training (the same network and batch, burn flex on one core):"
+target/release/diffusion swissroll train --steps 1000 --out "$bench_dir/model"
+rm -rf "$bench_dir"
 
 say "all tests passed in $((SECONDS - started)) s"

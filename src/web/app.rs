@@ -79,7 +79,8 @@ impl App {
         wire_controls(&app)?;
         wire_posterior_pointer(&app)?;
         wire_resize(&app);
-        wasm_bindgen_futures::spawn_local(start_backend(app));
+        let training = super::training::start()?;
+        wasm_bindgen_futures::spawn_local(start_backend(app, training));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
             let _ = body.set_attribute("data-ready", "true");
@@ -339,13 +340,14 @@ fn wire_resize(app: &Shared) {
     on_resize.forget();
 }
 
-async fn start_backend(app: Shared) {
+async fn start_backend(app: Shared, training: Rc<RefCell<super::training::Training>>) {
     set_text("backend", "starting burn…");
     let backend = Backend::init().await;
     set_text("backend", &format!("Backend: {}", backend.describe()));
     if let Ok(el) = by_id::<Element>("backend") {
         let _ = el.set_attribute("data-backend", backend.name());
     }
+    super::training::set_device(&training, backend.device.clone());
     app.borrow_mut().backend = Some(backend);
     run_backend_check(app).await;
 }

@@ -4,6 +4,7 @@
 //! - [`controls`]: the form controls, read into `Params` and written back from it.
 //! - [`panels`]: one file a chart, each a pure `draw(canvas, scene)`.
 //! - [`backend`]: burn on WebGPU, or on the CPU when the browser has no WebGPU.
+//! - [`training`]: the 2-D model trained and sampled live, a few steps a frame.
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
@@ -12,6 +13,7 @@ mod canvas;
 mod controls;
 mod dom;
 mod panels;
+mod training;
 
 use wasm_bindgen::prelude::*;
 
@@ -42,4 +44,10 @@ pub fn start() {
 #[wasm_bindgen]
 pub fn render_timings() -> Vec<f64> {
     app::render_timings()
+}
+
+/// Every loss of the current training run, for the browser tests and the benchmark.
+#[wasm_bindgen]
+pub fn training_losses() -> Vec<f32> {
+    training::losses()
 }

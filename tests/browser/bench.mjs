@@ -37,6 +37,17 @@ try {
     );
     await page.context().close();
   }
+  // Training in the page: the default network and batch, on the CPU fallback.
+  const page = await openPage(browser, server.url);
+  await waitForBackend(page);
+  await page.fill('#train-steps', '300');
+  const started = Date.now();
+  await page.click('#train');
+  await page.waitForFunction(() => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state), null, { timeout: 300_000 });
+  const seconds = (Date.now() - started) / 1000;
+  const steps = (await page.evaluate(() => window.wasmBindings.training_losses())).length;
+  console.log(`training in the page (CPU fallback, MLP 34-128-128-128-2, batch 256, Adam): ${steps} steps + 100 sampling steps in ${seconds.toFixed(1)} s, about ${(steps / seconds).toFixed(0)} steps/s`);
+  await page.context().close();
 } finally {
   await browser.close();
   await server.close();

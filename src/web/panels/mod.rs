@@ -4,6 +4,7 @@
 pub mod forward;
 pub mod posterior;
 pub mod schedule;
+pub mod training;
 
 use plotters::style::RGBColor;
 
