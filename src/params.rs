@@ -129,13 +129,22 @@ impl Params {
                     Ok(kind) => p.kind = kind,
                     Err(e) => note(&key, format!("{e}; using {}", p.kind)),
                 },
-                "T" => p.steps = read_int(&key, value, bounds::STEPS, p.steps, &mut note),
-                "b1" => p.beta_start = read_float(&key, value, bounds::BETA_START, p.beta_start, &mut note),
-                "bT" => p.beta_end = read_float(&key, value, bounds::BETA_END, p.beta_end, &mut note),
+                "T" => p.steps = whole(&key, value, bounds::STEPS, p.steps, &mut note),
+                "b1" => p.beta_start = real(&key, value, bounds::BETA_START, p.beta_start, &mut note),
+                "bT" => p.beta_end = real(&key, value, bounds::BETA_END, p.beta_end, &mut note),
                 "t" => t_raw = Some(value.to_string()),
-                "seed" => p.seed = read_int(&key, value, bounds::SEED, p.seed, &mut note),
-                "x" => p.probe[0] = read_float(&key, value, bounds::PROBE, p.probe[0], &mut note),
-                "y" => p.probe[1] = read_float(&key, value, bounds::PROBE, p.probe[1], &mut note),
+                "seed" => {
+                    let (lo, hi) = bounds::SEED;
+                    p.seed = whole(
+                        &key,
+                        value,
+                        (lo as usize, hi as usize),
+                        p.seed as usize,
+                        &mut note,
+                    ) as u64
+                }
+                "x" => p.probe[0] = real(&key, value, bounds::PROBE, p.probe[0], &mut note),
+                "y" => p.probe[1] = real(&key, value, bounds::PROBE, p.probe[1], &mut note),
                 "panel" => match Panel::ALL.into_iter().find(|panel| panel.name() == value) {
                     Some(panel) => p.panel = Some(panel),
                     None => note(&key, format!("no panel named '{value}'; showing all panels")),
@@ -145,7 +154,7 @@ impl Params {
         }
         // t depends on T, so it is read once T is known, wherever it stood in the URL.
         if let Some(value) = t_raw {
-            p.t = read_int("t", &value, (0, p.steps), p.t.min(p.steps), &mut note);
+            p.t = whole("t", &value, (0, p.steps), p.t.min(p.steps), &mut note);
         } else if p.t > p.steps {
             p.t = p.steps;
         }
@@ -204,90 +213,84 @@ impl Params {
     }
 }
 
-fn read_int<T>(
+/// A whole-number setting (see [`read_number`]).
+fn whole(
+    key: &str,
+    value: &str,
+    (lo, hi): (usize, usize),
+    fallback: usize,
+    note: &mut impl FnMut(&str, String),
+) -> usize {
+    read_number(key, value, (lo as f64, hi as f64), fallback as f64, true, note) as usize
+}
+
+/// A real-valued setting (see [`read_number`]).
+fn real<T: Into<f64> + Copy + FromF64>(
     key: &str,
     value: &str,
     (lo, hi): (T, T),
     fallback: T,
     note: &mut impl FnMut(&str, String),
-) -> T
-where
-    T: Copy + PartialOrd + fmt::Display + std::str::FromStr,
-{
-    match value.parse::<T>() {
-        Ok(v) if v < lo => {
-            note(key, format!("{v} is below {lo}; using {lo}"));
-            lo
-        }
-        Ok(v) if v > hi => {
-            note(key, format!("{v} is above {hi}; using {hi}"));
-            hi
-        }
-        Ok(v) => v,
-        Err(_) => {
-            // A float or a negative number where an integer belongs: clamp its rounded value.
-            match value.parse::<f64>() {
-                Ok(f) if f.is_finite() => {
-                    let v = if f <= 0.0 {
-                        "0".parse().ok()
-                    } else {
-                        format!("{}", f.round() as u64).parse().ok()
-                    };
-                    let v = v
-                        .map(|v: T| {
-                            if v < lo {
-                                lo
-                            } else if v > hi {
-                                hi
-                            } else {
-                                v
-                            }
-                        })
-                        .unwrap_or(fallback);
-                    note(
-                        key,
-                        format!("'{value}' is not a whole number in [{lo}, {hi}]; using {v}"),
-                    );
-                    v
-                }
-                _ => {
-                    note(key, format!("'{value}' is not a number; using {fallback}"));
-                    fallback
-                }
-            }
-        }
+) -> T {
+    T::from_f64(read_number(
+        key,
+        value,
+        (lo.into(), hi.into()),
+        fallback.into(),
+        false,
+        note,
+    ))
+}
+
+/// The float types settings are stored in.
+trait FromF64 {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl FromF64 for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
     }
 }
 
-fn read_float<T>(
+impl FromF64 for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+/// Reads one numeric setting whose allowed range is `[lo, hi]`. A value that is not a finite
+/// number gives `fallback`; one outside the range is clamped; for whole-number settings a
+/// fraction is rounded. Every such change is noted for the reader.
+fn read_number(
     key: &str,
     value: &str,
-    (lo, hi): (T, T),
-    fallback: T,
+    (lo, hi): (f64, f64),
+    fallback: f64,
+    whole: bool,
     note: &mut impl FnMut(&str, String),
-) -> T
-where
-    T: Copy + PartialOrd + fmt::Display + std::str::FromStr + Into<f64>,
-{
-    match value.parse::<T>() {
-        Ok(v) if !v.into().is_finite() => {
+) -> f64 {
+    let v = match value.parse::<f64>() {
+        Ok(v) if v.is_finite() => v,
+        Ok(_) => {
             note(key, format!("'{value}' is not a finite number; using {fallback}"));
-            fallback
+            return fallback;
         }
-        Ok(v) if v < lo => {
-            note(key, format!("{v} is below {lo}; using {lo}"));
-            lo
-        }
-        Ok(v) if v > hi => {
-            note(key, format!("{v} is above {hi}; using {hi}"));
-            hi
-        }
-        Ok(v) => v,
         Err(_) => {
             note(key, format!("'{value}' is not a number; using {fallback}"));
-            fallback
+            return fallback;
         }
+    };
+    let rounded = if whole { v.round() } else { v };
+    let clamped = rounded.clamp(lo, hi);
+    if v < lo {
+        note(key, format!("{v} is below {lo}; using {lo}"));
+    } else if v > hi {
+        note(key, format!("{v} is above {hi}; using {hi}"));
+    } else if rounded != v {
+        note(key, format!("'{value}' is not a whole number; using {clamped}"));
     }
+    clamped
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{Scene, colors, num};
+use super::{Scene, colors, legend, legend_entry, num, plane, plane_frame};
 use crate::web::canvas::{Canvas, Frame, dots, err};
 
 /// The square of data space shown; wide enough for `N(0, I)` at t = T.
@@ -26,56 +26,24 @@ pub fn noised(scene: &Scene) -> Vec<[f32; 2]> {
 /// Draws `x_0` in grey under `x_t` in blue.
 pub fn draw(scene: &Scene, canvas: &Canvas, x_t: &[[f32; 2]]) -> Result<Frame, String> {
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
-    let range = -RANGE..RANGE;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(canvas.px(8.0))
-        .x_label_area_size(canvas.px(24.0))
-        .y_label_area_size(canvas.px(30.0))
-        .build_cartesian_2d(range.clone(), range.clone())
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(225, 225, 225))
-        .x_labels(7)
-        .y_labels(7)
-        .label_style(canvas.font(11.0))
-        .draw()
-        .map_err(err)?;
+    let mut chart = plane(&root, canvas, RANGE, 7)?;
     let r = canvas.px(1.6);
     let clip = chart.plotting_area().get_pixel_range();
-    let to_px = |p: &[f32; 2]| chart.backend_coord(&(p[0] as f64, p[1] as f64));
+    let coords = chart.as_coord_spec().clone();
+    let to_px = |p: &[f32; 2]| coords.translate(&(p[0] as f64, p[1] as f64));
     dots(canvas, &clip, scene.data.iter().map(to_px), r, colors::DATA, 0.6)?;
     dots(canvas, &clip, x_t.iter().map(to_px), r, colors::NOISED, 0.8)?;
-    // The dots bypass plotters; empty series give the legend its entries.
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-        .map_err(err)?
-        .label("x₀")
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::DATA.filled()));
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-        .map_err(err)?
-        .label(format!("x_t, t = {}", scene.params.t))
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, colors::NOISED.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(canvas.font(12.0))
-        .draw()
-        .map_err(err)?;
-    let (px, py) = clip;
+    legend_entry(&mut chart, "x₀", r, colors::DATA)?;
+    legend_entry(
+        &mut chart,
+        &format!("x_t, t = {}", scene.params.t),
+        r,
+        colors::NOISED,
+    )?;
+    legend(&mut chart, canvas)?;
+    let frame = plane_frame(&chart, canvas, RANGE);
     root.present().map_err(err)?;
-    Ok(Frame {
-        px,
-        py,
-        x: range.clone(),
-        y: range,
-        dpr: canvas.dpr,
-    })
+    Ok(frame)
 }
 
 /// The forward formula with the current scales.

@@ -6,11 +6,15 @@ pub mod posterior;
 pub mod schedule;
 pub mod training;
 
-use plotters::style::RGBColor;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
 
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::Params;
+use crate::web::canvas::{Canvas, Frame, err};
 
 /// Everything a panel may show, derived from the `Params` of one moment.
 pub struct Scene<'a> {
@@ -75,4 +79,68 @@ pub fn num(v: f64) -> String {
         let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
         format!("{v:.digits$}")
     }
+}
+
+/// A chart of the data plane.
+pub type PlaneChart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame shared by the 2-D panels: the square `[-half, half]^2` with a light grid and
+/// `labels` tick labels on each axis.
+pub fn plane<'a>(
+    root: &'a DrawingArea<CanvasBackend, Shift>,
+    canvas: &Canvas,
+    half: f64,
+    labels: usize,
+) -> Result<PlaneChart<'a>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(canvas.px(8.0))
+        .x_label_area_size(canvas.px(24.0))
+        .y_label_area_size(canvas.px(30.0))
+        .build_cartesian_2d(-half..half, -half..half)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .x_labels(labels)
+        .y_labels(labels)
+        .label_style(canvas.font(11.0))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// Where a plane chart's plotting area lies, for mapping clicks back to data.
+pub fn plane_frame(chart: &PlaneChart, canvas: &Canvas, half: f64) -> Frame {
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    Frame {
+        px,
+        py,
+        x: -half..half,
+        y: -half..half,
+        dpr: canvas.dpr,
+    }
+}
+
+/// A legend entry for dots drawn outside plotters (see [`crate::web::canvas::dots`]).
+pub fn legend_entry(chart: &mut PlaneChart, label: &str, r: u32, color: RGBColor) -> Result<(), String> {
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| Circle::new((x, y), r * 2, color.filled()));
+    Ok(())
+}
+
+/// The legend box of a plane chart, in its upper-left corner (where the data leaves room).
+pub fn legend(chart: &mut PlaneChart, canvas: &Canvas) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(canvas.font(12.0))
+        .draw()
+        .map_err(err)
 }

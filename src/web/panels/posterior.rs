@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Scene, colors, num};
+use super::{PlaneChart, Scene, colors, legend, legend_entry, num, plane, plane_frame};
 use crate::math::exact::DataPosterior;
 use crate::web::canvas::{Canvas, Frame, dots, err};
 
@@ -56,41 +56,20 @@ pub fn magnification(scene: &Scene, post: &DataPosterior<2>) -> f64 {
 /// Draws the weighted data, the partial targets, `x_t`, `mu*(x_t)` and the arrow between them.
 pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> Result<Frame, String> {
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
-    let range = -RANGE..RANGE;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(canvas.px(8.0))
-        .x_label_area_size(canvas.px(24.0))
-        .y_label_area_size(canvas.px(30.0))
-        .build_cartesian_2d(range.clone(), range.clone())
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(225, 225, 225))
-        .x_labels(5)
-        .y_labels(5)
-        .label_style(canvas.font(11.0))
-        .draw()
-        .map_err(err)?;
+    let mut chart = plane(&root, canvas, RANGE, 5)?;
+    let frame = plane_frame(&chart, canvas, RANGE);
     let r = canvas.px(1.8);
     let probe = scene.params.probe;
     let at = |p: [f32; 2]| (p[0] as f64, p[1] as f64);
 
     let Some(post) = post else {
         let clip = chart.plotting_area().get_pixel_range();
-        let pixels = scene.data.iter().map(|p| chart.backend_coord(&at(*p)));
+        let coords = chart.as_coord_spec().clone();
+        let pixels = scene.data.iter().map(|p| coords.translate(&at(*p)));
         dots(canvas, &clip, pixels, r, colors::DATA, 0.5)?;
         cross(&mut chart, canvas, at(probe))?;
-        let (px, py) = chart.plotting_area().get_pixel_range();
         root.present().map_err(err)?;
-        return Ok(Frame {
-            px,
-            py,
-            x: range.clone(),
-            y: range,
-            dpr: canvas.dpr,
-        });
+        return Ok(frame);
     };
 
     let t = scene.params.t;
@@ -150,37 +129,22 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
         .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::TARGET.filled()));
     cross(&mut chart, canvas, at(probe))?;
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(canvas.font(12.0))
-        .draw()
-        .map_err(err)?;
-    let (px, py) = chart.plotting_area().get_pixel_range();
+    legend(&mut chart, canvas)?;
     if k > 1.0 {
         // Said on the chart itself, so a screenshot of it cannot mislead.
         let style = canvas.font(12.0).pos(Pos::new(HPos::Right, VPos::Bottom));
-        let corner = (px.end - canvas.px(6.0) as i32, py.end - canvas.px(6.0) as i32);
+        let corner = (
+            frame.px.end - canvas.px(6.0) as i32,
+            frame.py.end - canvas.px(6.0) as i32,
+        );
         root.draw(&Text::new(format!("steps from x_t drawn ×{k}"), corner, style))
             .map_err(err)?;
     }
     root.present().map_err(err)?;
-    Ok(Frame {
-        px,
-        py,
-        x: range.clone(),
-        y: range,
-        dpr: canvas.dpr,
-    })
+    Ok(frame)
 }
 
-type Chart<'a, 'b> = ChartContext<
-    'a,
-    plotters_canvas::CanvasBackend,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+type Chart<'a> = PlaneChart<'a>;
 
 fn cross(chart: &mut Chart, canvas: &Canvas, (x, y): (f64, f64)) -> Result<(), String> {
     let d = 0.07;
@@ -239,16 +203,6 @@ fn shaded_dots(
         let (color, alpha) = shade(level as f64 / (SHADES - 1) as f64);
         dots(canvas, clip, pixels, radius, color, alpha)?;
     }
-    Ok(())
-}
-
-/// A legend entry for dots drawn outside plotters.
-fn legend_entry(chart: &mut Chart, label: &str, r: u32, color: RGBColor) -> Result<(), String> {
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-        .map_err(err)?
-        .label(label)
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, color.filled()));
     Ok(())
 }
 
