@@ -23,6 +23,15 @@ pub enum Sampler {
     },
 }
 
+impl std::fmt::Display for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ddpm => f.write_str("DDPM"),
+            Self::Ddim { eta } => write!(f, "DDIM (η = {eta})"),
+        }
+    }
+}
+
 impl Sampler {
     /// Parses `ddpm` or `ddim` (DDIM with `eta`).
     pub fn parse(name: &str, eta: f64) -> Result<Self, String> {
@@ -91,7 +100,8 @@ pub struct Chain {
     pub particles: Vec<Point<2>>,
     /// The particles after each step, starting with the initial noise.
     pub history: Vec<Vec<Point<2>>>,
-    sampler: Sampler,
+    /// The reverse process being run.
+    pub sampler: Sampler,
     respaced: NoiseSchedule,
     rng: StdRng,
 }

@@ -27,7 +27,8 @@ const FRAME_BUDGET_MS: f64 = 12.0;
 const TRAIN_POINTS: usize = 2000;
 /// Particles of the reverse chain.
 const PARTICLES: usize = 1000;
-/// Reverse steps of the chain (DDIM with eta = 1: DDPM's noise on a respaced chain).
+/// Reverse steps of the chain drawn after training (DDIM with eta = 1: DDPM's noise on a
+/// respaced chain).
 const SAMPLE_STEPS: usize = 100;
 
 /// The panel's state.
@@ -42,6 +43,8 @@ pub struct Training {
     error: Option<String>,
     /// Bumped by Reset, so a frame that was awaiting a result drops it instead of restoring it.
     generation: u64,
+    /// Chains started so far: the seed of the next one.
+    samples_drawn: u64,
 }
 
 type Shared = Rc<RefCell<Training>>;
@@ -134,23 +137,38 @@ fn on_action(state: &Shared, action: Action) {
             draw(&s);
         }
         Action::Sample => {
+            let (sampler, steps) = match sampler_settings() {
+                Ok(settings) => settings,
+                Err(e) => return set_text("train-status", &e),
+            };
+            // A new seed each press, so repeated presses show different particles.
+            let seed = s.samples_drawn;
             let Some(trainer) = &s.trainer else {
                 set_text("train-status", "Train a model first.");
                 return;
             };
-            let seed = s.chain.as_ref().map_or(0, |c| c.taken as u64 + 1);
-            s.chain = Some(Chain::new(
-                trainer.schedule(),
-                Sampler::Ddim { eta: 1.0 },
-                SAMPLE_STEPS,
-                PARTICLES,
-                seed,
-            ));
+            let chain = Chain::new(trainer.schedule(), sampler, steps, PARTICLES, seed);
+            s.chain = Some(chain);
+            s.samples_drawn += 1;
             s.running = false;
             drop(s);
             schedule(state);
         }
     }
+}
+
+/// The sampler, and its number of reverse steps, chosen in the panel.
+fn sampler_settings() -> Result<(Sampler, usize), String> {
+    let kind = by_id::<web_sys::HtmlSelectElement>("sampler")?.value();
+    let eta = by_id::<HtmlInputElement>("eta")?.value_as_number();
+    if !(0.0..=1.0).contains(&eta) {
+        return Err(format!("η must be between 0 and 1, not {eta}"));
+    }
+    let steps = by_id::<HtmlInputElement>("sample-steps")?.value_as_number();
+    if !(steps.is_finite() && steps >= 1.0) {
+        return Err("the number of reverse steps must be at least 1".into());
+    }
+    Ok((Sampler::parse(&kind, eta)?, steps as usize))
 }
 
 fn new_trainer(s: &Training) -> Result<Trainer, String> {
@@ -264,8 +282,10 @@ fn status(s: &Training) {
     let last = t.losses.last().copied().unwrap_or(f32::NAN);
     let text = match &s.chain {
         Some(c) if c.is_done() => format!(
-            "Trained {n} steps (loss {last:.3}); sampled {} points.",
-            c.particles.len()
+            "Trained {n} steps (loss {last:.3}); sampled {} points with {} in {} steps.",
+            c.particles.len(),
+            c.sampler,
+            c.timesteps.len()
         ),
         Some(c) => format!(
             "Sampling: t = {} ({}/{} steps)",
@@ -303,10 +323,11 @@ async fn reverse_step(chain: &mut Chain, trainer: &Trainer) -> Result<(), String
 fn draw(s: &Training) {
     let losses = s.trainer.as_ref().map(|t| t.losses.as_slice()).unwrap_or(&[]);
     let particles = s.chain.as_ref().map(|c| c.particles.as_slice()).unwrap_or(&[]);
+    let history = s.chain.as_ref().map(|c| c.history.as_slice()).unwrap_or(&[]);
     let drawn = Canvas::fit("loss-canvas")
         .and_then(|c| charts::draw_loss(&c, losses))
         .and_then(|()| Canvas::fit("samples-canvas"))
-        .and_then(|c| charts::draw_samples(&c, &s.data, particles));
+        .and_then(|c| charts::draw_samples(&c, &s.data, particles, history));
     if let Err(e) = drawn {
         web_sys::console::error_1(&e.into());
     }

@@ -44,6 +44,13 @@ test('Train runs in the page, the loss falls, and Sample draws particles', async
   const after = await canvasStats(page, 'samples-canvas', { particle: [53, 133, 187] });
   assert.notEqual(after.hash, before.hash);
   assert.ok(after.counts.particle > 200, `sampled particles are drawn (${after.counts.particle} px)`);
+  // DDPM on a chain shortened to 20 steps ("skipping steps").
+  await page.selectOption('#sampler', 'ddpm');
+  await page.fill('#sample-steps', '20');
+  await page.click('#sample');
+  await page.waitForFunction(() => /DDPM in 20 steps/.test(document.querySelector('#train-status').textContent), null, { timeout: 60_000 });
+  const ddpm = await canvasStats(page, 'samples-canvas');
+  assert.notEqual(ddpm.hash, after.hash, 'a new chain draws new particles');
   await page.locator('#panel-train').scrollIntoViewIfNeeded();
   await screenshot(page, 'trained');
   assert.deepEqual(page.problems, []);

@@ -49,12 +49,20 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
     root.present().map_err(err)
 }
 
-/// The data in grey and the particles of the reverse chain in blue.
-pub fn draw_samples(canvas: &Canvas, data: &[Point<2>], particles: &[Point<2>]) -> Result<(), String> {
+/// How many particles' paths are drawn: enough to see the flow, few enough to stay legible.
+const TRAJECTORIES: usize = 40;
+
+/// The data in grey, the paths of a few particles through the chain, and every particle now.
+pub fn draw_samples(
+    canvas: &Canvas,
+    data: &[Point<2>],
+    particles: &[Point<2>],
+    history: &[Vec<Point<2>>],
+) -> Result<(), String> {
     let root = canvas.area()?;
     root.fill(&WHITE).map_err(err)?;
     let range = -2.5..2.5;
-    let chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&root)
         .margin(canvas.px(8.0))
         .build_cartesian_2d(range.clone(), range)
         .map_err(err)?;
@@ -63,6 +71,13 @@ pub fn draw_samples(canvas: &Canvas, data: &[Point<2>], particles: &[Point<2>]) 
     let to_px = |p: &Point<2>| coords.translate(&(p[0] as f64, p[1] as f64));
     let r = canvas.px(1.6);
     dots(canvas, &clip, data.iter().map(to_px), r, colors::DATA, 0.4)?;
+    let path_style = colors::PARTIAL.mix(0.35).stroke_width(canvas.px(1.0));
+    for i in 0..TRAJECTORIES.min(particles.len()) {
+        let path = history.iter().map(|step| (step[i][0] as f64, step[i][1] as f64));
+        chart
+            .draw_series(LineSeries::new(path, path_style))
+            .map_err(err)?;
+    }
     dots(canvas, &clip, particles.iter().map(to_px), r, colors::NOISED, 0.9)?;
     root.present().map_err(err)
 }
