@@ -27,7 +27,8 @@ node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/train
 
 stage "benchmarks"
 node tests/browser/bench.mjs
-cargo build --release --locked --quiet
+# `cargo test --release` built target/release/diffusion for the CLI tests; a separate
+# `cargo build --release` would recompile burn with the non-test feature set.
 bench_dir="$(mktemp -d)"
 echo "native training (the same network and batch, burn flex on one core):"
 target/release/diffusion swissroll train --steps 1000 --out "$bench_dir/model"
