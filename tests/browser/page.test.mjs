@@ -129,6 +129,7 @@ test('?panel=posterior shows that panel alone, for embedding', async () => {
   assert.ok(await page.locator('#panel-posterior').isVisible());
   assert.ok(await page.locator('#panel-forward').isHidden());
   assert.ok(await page.locator('#panel-schedule').isHidden());
+  assert.ok(await page.locator('#panel-train').isHidden());
   const s = await canvasStats(page, 'posterior-canvas', COLORS);
   assert.ok(s.counts.target > 20);
   await screenshot(page, 'embed-posterior');
