@@ -17,7 +17,9 @@ use super::canvas::Canvas;
 use super::dom::{self, by_id, set_text};
 use super::panels::training as charts;
 use crate::data::swiss_roll;
+use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
+use crate::model::denoiser::Denoiser;
 use crate::model::sample::{Chain, Sampler};
 use crate::model::train::{TrainConfig, Trainer};
 
@@ -38,13 +40,52 @@ pub struct Training {
     trainer: Option<Trainer>,
     running: bool,
     busy: bool,
-    chain: Option<Chain>,
+    sampling: Option<Sampling>,
     data: Vec<Point<2>>,
     error: Option<String>,
     /// Bumped by Reset, so a frame that was awaiting a result drops it instead of restoring it.
     generation: u64,
     /// Chains started so far: the seed of the next one.
     samples_drawn: u64,
+}
+
+impl Training {
+    /// The reverse chain shown, if any.
+    fn chain(&self) -> Option<&Chain> {
+        self.sampling.as_ref().map(|s| &s.chain)
+    }
+}
+
+/// A reverse chain and the network it samples from, frozen when the chain starts: the samples
+/// are the model's at that moment, and a frame does not copy the weights out of the trainer
+/// for every step.
+struct Sampling {
+    chain: Chain,
+    model: Denoiser,
+}
+
+impl Sampling {
+    fn start(trainer: &Trainer, sampler: Sampler, steps: usize, seed: u64) -> Self {
+        Self {
+            chain: Chain::new(trainer.schedule(), sampler, steps, PARTICLES, seed),
+            model: trainer.model(),
+        }
+    }
+
+    /// One reverse step of the chain.
+    async fn step(&mut self, schedule: &NoiseSchedule) -> Result<(), String> {
+        let chain = &mut self.chain;
+        let ts = vec![chain.current_t().unwrap_or(1); chain.particles.len()];
+        let data = self
+            .model
+            .predict(&chain.particles, &ts)
+            .into_data_async()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let out = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        chain.advance(schedule, self.model.parameterization(), &out);
+        Ok(())
+    }
 }
 
 type Shared = Rc<RefCell<Training>>;
@@ -116,7 +157,7 @@ fn on_action(state: &Shared, action: Action) {
                     Err(e) => return fail(&mut s, e),
                 }
                 s.error = None;
-                s.chain = None;
+                s.sampling = None;
             }
             s.running = true;
             drop(s);
@@ -147,8 +188,7 @@ fn on_action(state: &Shared, action: Action) {
                 set_text("train-status", "Train a model first.");
                 return;
             };
-            let chain = Chain::new(trainer.schedule(), sampler, steps, PARTICLES, seed);
-            s.chain = Some(chain);
+            s.sampling = Some(Sampling::start(trainer, sampler, steps, seed));
             s.samples_drawn += 1;
             s.running = false;
             drop(s);
@@ -206,13 +246,13 @@ fn schedule(state: &Shared) {
 
 /// One frame's work: training steps within the budget, or one reverse step.
 async fn frame(state: Shared) {
-    let (mut trainer, mut chain, running, generation) = {
+    let (mut trainer, mut sampling, running, generation) = {
         let mut s = state.borrow_mut();
         if s.busy {
             return;
         }
         s.busy = true;
-        (s.trainer.take(), s.chain.take(), s.running, s.generation)
+        (s.trainer.take(), s.sampling.take(), s.running, s.generation)
     };
     let mut error = None;
     let mut more = false;
@@ -233,18 +273,12 @@ async fn frame(state: Shared) {
         if error.is_none() && !more {
             // Done: show what the model learned.
             finished = true;
-            chain = Some(Chain::new(
-                t.schedule(),
-                Sampler::Ddim { eta: 1.0 },
-                SAMPLE_STEPS,
-                PARTICLES,
-                0,
-            ));
+            sampling = Some(Sampling::start(t, Sampler::Ddim { eta: 1.0 }, SAMPLE_STEPS, 0));
         }
     }
-    if let (Some(c), Some(t), false) = (chain.as_mut(), trainer.as_ref(), more)
-        && !c.is_done()
-        && let Err(e) = reverse_step(c, t).await
+    if let (Some(smp), Some(t), false) = (sampling.as_mut(), trainer.as_ref(), more)
+        && !smp.chain.is_done()
+        && let Err(e) = smp.step(t.schedule()).await
     {
         error = Some(e);
     }
@@ -256,8 +290,8 @@ async fn frame(state: Shared) {
         return;
     }
     s.trainer = trainer;
-    if s.chain.is_none() {
-        s.chain = chain;
+    if s.sampling.is_none() {
+        s.sampling = sampling;
     }
     if finished {
         s.running = false;
@@ -268,7 +302,7 @@ async fn frame(state: Shared) {
         status(&s);
     }
     draw(&s);
-    let sampling = s.chain.as_ref().is_some_and(|c| !c.is_done());
+    let sampling = s.chain().is_some_and(|c| !c.is_done());
     let keep_going = (more && s.running) || sampling;
     drop(s);
     if keep_going {
@@ -280,7 +314,7 @@ fn status(s: &Training) {
     let Some(t) = &s.trainer else { return };
     let n = t.step_count();
     let last = t.losses.last().copied().unwrap_or(f32::NAN);
-    let text = match &s.chain {
+    let text = match s.chain() {
         Some(c) if c.is_done() => format!(
             "Trained {n} steps (loss {last:.3}); sampled {} points with {} in {} steps.",
             c.particles.len(),
@@ -297,7 +331,7 @@ fn status(s: &Training) {
     };
     set_text("train-status", &text);
     if let Ok(el) = by_id::<web_sys::Element>("train-status") {
-        let state = if s.chain.as_ref().is_some_and(Chain::is_done) {
+        let state = if s.chain().is_some_and(Chain::is_done) {
             "sampled"
         } else {
             "training"
@@ -306,24 +340,10 @@ fn status(s: &Training) {
     }
 }
 
-/// One reverse step of the chain with the model as it is now.
-async fn reverse_step(chain: &mut Chain, trainer: &Trainer) -> Result<(), String> {
-    let model = trainer.model();
-    let ts = vec![chain.current_t().unwrap_or(1); chain.particles.len()];
-    let data = model
-        .predict(&chain.particles, &ts)
-        .into_data_async()
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let out = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    chain.advance(trainer.schedule(), model.parameterization(), &out);
-    Ok(())
-}
-
 fn draw(s: &Training) {
     let losses = s.trainer.as_ref().map(|t| t.losses.as_slice()).unwrap_or(&[]);
-    let particles = s.chain.as_ref().map(|c| c.particles.as_slice()).unwrap_or(&[]);
-    let history = s.chain.as_ref().map(|c| c.history.as_slice()).unwrap_or(&[]);
+    let particles = s.chain().map(|c| c.particles.as_slice()).unwrap_or(&[]);
+    let history = s.chain().map(|c| c.history.as_slice()).unwrap_or(&[]);
     let drawn = Canvas::fit("loss-canvas")
         .and_then(|c| charts::draw_loss(&c, losses))
         .and_then(|()| Canvas::fit("samples-canvas"))

@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -143,3 +144,20 @@ export const COLORS = {
   noised: [31, 119, 180],
   weight: [255, 127, 14],
 };
+
+/**
+ * For a test file: serves the page and launches Chromium before its tests, closes both after.
+ * Returns an object whose `server` and `browser` are set once the tests run.
+ */
+export function servePageAndBrowser(options = {}) {
+  const ctx = {};
+  before(async () => {
+    ctx.server = await serveDist();
+    ctx.browser = await launch(options);
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.close();
+  });
+  return ctx;
+}

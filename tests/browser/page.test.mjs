@@ -1,24 +1,13 @@
 // The page on the CPU fallback (no WebGPU flag): it loads cleanly, every control redraws its
 // panels, the posterior panel answers clicks, and URLs restore and sanitise the view.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = servePageAndBrowser();
 
 test('loads without console errors, draws every panel and falls back to the CPU', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   const backend = await waitForBackend(page);
   assert.equal(backend.backend, 'CPU', backend.label);
   assert.match(backend.label, /CPU \(flex\).*WebGPU/);
@@ -33,7 +22,7 @@ test('loads without console errors, draws every panel and falls back to the CPU'
 });
 
 test('canvases are drawn at device resolution on a high-DPI screen', async () => {
-  const page = await openPage(browser, server.url, { scale: 2 });
+  const page = await openPage(ctx.browser, ctx.server.url, { scale: 2 });
   await settle(page);
   const s = await canvasStats(page, 'forward-canvas');
   assert.equal(s.width, s.cssWidth * 2);
@@ -43,7 +32,7 @@ test('canvases are drawn at device resolution on a high-DPI screen', async () =>
 });
 
 test('dragging t moves the forward panel, its formula and the URL', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   await settle(page);
   const before = await canvasStats(page, 'forward-canvas');
   await dragSlider(page, 't', 900);
@@ -62,7 +51,7 @@ test('dragging t moves the forward panel, its formula and the URL', async () => 
 });
 
 test('a click in the posterior panel moves x_t and draws its targets', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   await settle(page);
   const before = await canvasStats(page, 'posterior-canvas', COLORS);
   assert.ok(before.counts.target > 20, 'the true target is drawn in magenta');
@@ -83,7 +72,7 @@ test('a click in the posterior panel moves x_t and draws its targets', async () 
 });
 
 test('a URL with parameters restores them', async () => {
-  const page = await openPage(browser, `${server.url}?kind=sigmoid&T=40&b1=0.00001&bT=0.3&t=12&seed=7&x=0.5&y=-0.25`);
+  const page = await openPage(ctx.browser, `${ctx.server.url}?kind=sigmoid&T=40&b1=0.00001&bT=0.3&t=12&seed=7&x=0.5&y=-0.25`);
   await settle(page);
   const state = await page.evaluate(() => ({
     kind: document.querySelector('#kind').value,
@@ -102,7 +91,7 @@ test('a URL with parameters restores them', async () => {
 });
 
 test('bad URL values are clamped or reset, said on the page, and break nothing', async () => {
-  const page = await openPage(browser, `${server.url}?T=abc&t=99999&b1=0.5&bT=0.001&kind=quadratic&x=NaN`);
+  const page = await openPage(ctx.browser, `${ctx.server.url}?T=abc&t=99999&b1=0.5&bT=0.001&kind=quadratic&x=NaN`);
   await settle(page);
   const notices = await page.locator('#notices').textContent();
   for (const key of ['T', 't', 'b1', 'kind', 'x']) assert.match(notices, new RegExp(`${key}:`), notices);
@@ -116,7 +105,7 @@ test('bad URL values are clamped or reset, said on the page, and break nothing',
 });
 
 test('a chain that does not end in noise is flagged', async () => {
-  const page = await openPage(browser, `${server.url}?T=50&bT=0.01`);
+  const page = await openPage(ctx.browser, `${ctx.server.url}?T=50&bT=0.01`);
   await settle(page);
   assert.ok(await page.locator('#forward-warning').isVisible());
   assert.match(await page.locator('#forward-warning').textContent(), /not pure noise/);
@@ -124,7 +113,7 @@ test('a chain that does not end in noise is flagged', async () => {
 });
 
 test('?panel=posterior shows that panel alone, for embedding', async () => {
-  const page = await openPage(browser, `${server.url}?panel=posterior`, { width: 600, height: 800 });
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=posterior`, { width: 600, height: 800 });
   await settle(page);
   assert.ok(await page.locator('#panel-posterior').isVisible());
   assert.ok(await page.locator('#panel-forward').isHidden());
@@ -137,7 +126,7 @@ test('?panel=posterior shows that panel alone, for embedding', async () => {
 });
 
 test('every schedule kind and beta slider redraws the schedule chart', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   await settle(page);
   let last = (await canvasStats(page, 'schedule-canvas')).hash;
   for (const kind of ['cosine', 'sigmoid', 'linear']) {

@@ -1,21 +1,10 @@
 // The training panel: a model trains in the page, its loss falls, particles are sampled, and a
 // learning rate far too high is caught with a message that Reset clears.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, waitForBackend, canvasStats, screenshot, COLORS } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, COLORS } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = servePageAndBrowser();
 
 async function waitForState(page, states, timeout) {
   await page.waitForFunction(
@@ -27,7 +16,7 @@ async function waitForState(page, states, timeout) {
 }
 
 test('Train runs in the page, the loss falls, and Sample draws particles', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   await waitForBackend(page);
   const before = await canvasStats(page, 'samples-canvas', COLORS);
   await page.fill('#train-steps', '400');
@@ -57,7 +46,7 @@ test('Train runs in the page, the loss falls, and Sample draws particles', async
 });
 
 test('a learning rate of 10 is caught as divergence, and Reset recovers', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   await waitForBackend(page);
   await page.fill('#lr', '10');
   await page.fill('#train-steps', '300');

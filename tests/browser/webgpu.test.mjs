@@ -1,24 +1,13 @@
 // The WebGPU path: with --enable-unsafe-webgpu, headless Chromium offers a SwiftShader adapter,
 // burn-wgpu starts on it, and the tensor check runs real GPU kernels.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, waitForBackend, canvasStats, screenshot } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = servePageAndBrowser({ webgpu: true });
 
 test('burn runs on WebGPU and its result matches the math core', async () => {
-  const page = await openPage(browser, server.url);
+  const page = await openPage(ctx.browser, ctx.server.url);
   const backend = await waitForBackend(page, 300_000);
   assert.equal(backend.backend, 'WebGPU', backend.label);
   assert.equal(backend.check, 'ok', backend.checkText);

@@ -26,20 +26,25 @@ pub fn compute(scene: &Scene) -> Option<DataPosterior<2>> {
     (t >= 1).then(|| scene.schedule.data_posterior(scene.data, &scene.params.probe, t))
 }
 
-/// How much the panel magnifies displacements from `x_t`: a round number (1, 2, 5, 10, ...).
-pub fn magnification(scene: &Scene, post: &DataPosterior<2>) -> f64 {
-    let t = scene.params.t;
-    let probe = scene.params.probe;
+/// The partial targets `mu~(x_t, x_0^i)` that carry weight, each with its weight relative to
+/// the largest. Computed once a redraw: the magnification and the drawing both use them.
+fn partial_targets(scene: &Scene, post: &DataPosterior<2>) -> Vec<([f32; 2], f64)> {
+    let (t, probe) = (scene.params.t, scene.params.probe);
     let wmax = post.weights.iter().copied().fold(0.0, f64::max);
-    let longest = post
-        .weights
+    post.weights
         .iter()
         .zip(scene.data)
         .filter(|(w, _)| **w >= wmax * MIN_RELATIVE_WEIGHT)
-        .map(|(_, x0)| {
-            let m = scene.schedule.posterior_mean(&probe, x0, t);
-            (((m[0] - probe[0]).powi(2) + (m[1] - probe[1]).powi(2)) as f64).sqrt()
-        })
+        .map(|(w, x0)| (scene.schedule.posterior_mean(&probe, x0, t), w / wmax))
+        .collect()
+}
+
+/// How much the panel magnifies displacements from `x_t`: a round number (1, 2, 5, 10, ...)
+/// that makes the longest partial target about [`DRAWN_STEP`] long.
+fn magnification(probe: [f32; 2], partial: &[([f32; 2], f64)]) -> f64 {
+    let longest = partial
+        .iter()
+        .map(|(m, _)| (((m[0] - probe[0]).powi(2) + (m[1] - probe[1]).powi(2)) as f64).sqrt())
         .fold(0.0, f64::max);
     if longest <= 0.0 || longest >= DRAWN_STEP {
         return 1.0;
@@ -72,9 +77,9 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
         return Ok(frame);
     };
 
-    let t = scene.params.t;
     let wmax = post.weights.iter().copied().fold(0.0, f64::max);
-    let k = magnification(scene, post) as f32;
+    let partial = partial_targets(scene, post);
+    let k = magnification(probe, &partial) as f32;
     let magnify = |m: [f32; 2]| [probe[0] + k * (m[0] - probe[0]), probe[1] + k * (m[1] - probe[1])];
 
     // Data points: grey when Q(x_0 | x_t) is negligible, orange as it grows.
@@ -92,13 +97,7 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
     legend_entry(&mut chart, "x₀ⁱ, by Q(x₀ⁱ | x_t)", r, colors::WEIGHT)?;
 
     // Partial targets, drawn where they matter.
-    let partial: Vec<([f32; 2], f64)> = post
-        .weights
-        .iter()
-        .zip(scene.data)
-        .filter(|(w, _)| **w >= wmax * MIN_RELATIVE_WEIGHT)
-        .map(|(w, x0)| (magnify(scene.schedule.posterior_mean(&probe, x0, t)), w / wmax))
-        .collect();
+    let partial: Vec<([f32; 2], f64)> = partial.into_iter().map(|(m, a)| (magnify(m), a)).collect();
     shaded_dots(canvas, &clip, &partial, r, to_px, |a| {
         (colors::PARTIAL, 0.15 + 0.85 * a)
     })?;
