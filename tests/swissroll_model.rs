@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 
 use diffusion_playground::data::{standard_normal, swiss_roll};
-use diffusion_playground::math::distance::energy_distance;
+use diffusion_playground::math::distance::{energy_distance, nearest_neighbour_accuracy};
 use diffusion_playground::math::forward::Point;
 use diffusion_playground::model::denoiser::Parameterization;
 use diffusion_playground::model::sample::{Sampler, sample};
@@ -14,7 +14,6 @@ use diffusion_playground::model::train::{TrainConfig, TrainError, Trainer};
 fn small(param: Parameterization, steps: usize) -> TrainConfig {
     let mut c = TrainConfig::new().with_steps(steps).with_seed(3);
     c.model.parameterization = param;
-    c.model.hidden = 64;
     c
 }
 
@@ -36,32 +35,29 @@ fn every_parameterisation_lowers_its_loss() {
 }
 
 #[test]
-fn samples_of_a_trained_model_are_much_closer_to_the_data_than_noise() {
-    let mut config = small(Parameterization::Epsilon, 4000);
-    config.model.hidden = 128;
+fn the_default_model_samples_a_roll_that_two_sample_tests_barely_tell_from_the_data() {
+    // The page's and the command line's defaults, as they are: 2,000 steps.
+    let config = TrainConfig::new().with_seed(1);
+    let steps = config.steps;
     let mut trainer = Trainer::new(config, swiss_roll(2000, 1), &Device::flex()).unwrap();
-    for _ in 0..4000 {
+    for _ in 0..steps {
         trainer.step().unwrap();
     }
     let model = trainer.model();
-    let data = swiss_roll(600, 99);
-    let noise: Vec<Point<2>> = standard_normal(600, 98);
-    let samples = sample(
-        &model,
-        trainer.schedule(),
-        Sampler::Ddim { eta: 1.0 },
-        100,
-        600,
-        5,
-    )
-    .unwrap();
+    let data = swiss_roll(1000, 99);
+    let noise: Vec<Point<2>> = standard_normal(1000, 98);
+    let samples = sample(&model, trainer.schedule(), Sampler::Ddpm, 1000, 1000, 5).unwrap();
     assert!(samples.iter().flatten().all(|v| v.is_finite()));
     let to_noise = energy_distance(&data, &noise);
     let to_samples = energy_distance(&data, &samples);
+    let between_data = energy_distance(&data, &swiss_roll(1000, 97));
     assert!(
-        to_samples < 0.35 * to_noise,
-        "energy distance: samples {to_samples}, noise {to_noise}"
+        to_samples < 0.1 * to_noise && to_samples < 3.0 * between_data.abs().max(1e-3),
+        "energy distance: samples {to_samples}, noise {to_noise}, fresh data {between_data}"
     );
+    // A blurred or shifted roll scores near 1 here; two sets of the data score 0.5.
+    let nn = nearest_neighbour_accuracy(&data, &samples);
+    assert!(nn < 0.65, "1-NN two-sample accuracy {nn}");
 }
 
 #[test]

@@ -48,16 +48,16 @@ pub struct TrainArgs {
     /// Seed of the data, the initial weights and the batches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Optimisation steps [default: 8000].
+    /// Optimisation steps [default: 2000].
     #[arg(long)]
     steps: Option<usize>,
-    /// Points per step [default: 256].
+    /// Points per step [default: 128].
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Adam's learning rate [default: 3e-3].
+    /// Adam's learning rate [default: 0.01].
     #[arg(long)]
     lr: Option<f64>,
-    /// Width of the hidden layers [default: 128].
+    /// Width of the hidden layers [default: 32].
     #[arg(long)]
     hidden: Option<usize>,
     /// What the network predicts: epsilon, x0, mean or mean-logvar [default: epsilon].

@@ -8,7 +8,7 @@ use burn::tensor::activation::silu;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::embedding::time_embedding;
+use super::embedding::{point_embedding, time_embedding};
 use crate::math::forward::Point;
 
 /// What the network's output means. The three mean-style parameterisations come from the
@@ -68,7 +68,7 @@ pub struct DenoiserConfig {
     #[config(default = "Parameterization::Epsilon")]
     pub parameterization: Parameterization,
     /// Width of every hidden layer.
-    #[config(default = 128)]
+    #[config(default = 32)]
     pub hidden: usize,
     /// Number of hidden layers (each a linear map and a SiLU).
     #[config(default = 3)]
@@ -76,12 +76,16 @@ pub struct DenoiserConfig {
     /// Frequencies of the time embedding; it adds `2 * time_frequencies` input features.
     #[config(default = 16)]
     pub time_frequencies: usize,
+    /// Octaves of the Fourier features of each coordinate; it adds `4 * point_frequencies`
+    /// input features (0: the raw point only).
+    #[config(default = 6)]
+    pub point_frequencies: usize,
 }
 
 impl DenoiserConfig {
     /// Numbers fed to the network per point: the point and its time embedding.
     pub fn inputs(&self) -> usize {
-        2 + 2 * self.time_frequencies
+        2 + 4 * self.point_frequencies + 2 * self.time_frequencies
     }
 
     /// A freshly initialised network on `device`.
@@ -94,6 +98,7 @@ impl DenoiserConfig {
                 .collect(),
             output: LinearConfig::new(self.hidden, self.parameterization.outputs()).init(device),
             time_frequencies: self.time_frequencies,
+            point_frequencies: self.point_frequencies,
             parameterization: self.parameterization,
         }
     }
@@ -106,6 +111,7 @@ pub struct Denoiser {
     hidden: Vec<Linear>,
     output: Linear,
     time_frequencies: usize,
+    point_frequencies: usize,
     #[module(skip)]
     parameterization: Parameterization,
 }
@@ -113,7 +119,7 @@ pub struct Denoiser {
 impl Denoiser {
     /// The network on prepared features (see [`Denoiser::features`]).
     ///
-    /// `features` is `[batch, 2 + 2K]`; the result is `[batch, outputs]`.
+    /// `features` is `[batch, inputs]` (see [`DenoiserConfig::inputs`]); the result is `[batch, outputs]`.
     pub fn forward(&self, features: Tensor<2>) -> Tensor<2> {
         let mut x = silu(self.input.forward(features)); // [batch, hidden]
         for layer in &self.hidden {
@@ -127,10 +133,10 @@ impl Denoiser {
         self.parameterization
     }
 
-    /// The input features of points `x_t` at timesteps `ts` (one a point): a `[batch, 2 + 2K]`
+    /// The input features of points `x_t` at timesteps `ts` (one a point): a `[batch, inputs]`
     /// tensor on `device`.
     pub fn features(&self, x_t: &[Point<2>], ts: &[usize], device: &Device) -> Tensor<2> {
-        features(x_t, ts, self.time_frequencies, device)
+        features(x_t, ts, self.time_frequencies, self.point_frequencies, device)
     }
 
     /// Runs the network on points `x_t` at timesteps `ts`: `[batch, outputs]`.
@@ -141,12 +147,24 @@ impl Denoiser {
 }
 
 /// See [`Denoiser::features`].
-pub fn features(x_t: &[Point<2>], ts: &[usize], frequencies: usize, device: &Device) -> Tensor<2> {
-    let width = 2 + 2 * frequencies;
+pub fn features(
+    x_t: &[Point<2>],
+    ts: &[usize],
+    time_frequencies: usize,
+    point_frequencies: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let per_coordinate = 2 * point_frequencies;
+    let width = 2 + 2 * per_coordinate + 2 * time_frequencies;
     let mut flat = vec![0.0_f32; x_t.len() * width];
     for ((row, x), &t) in flat.chunks_exact_mut(width).zip(x_t).zip(ts) {
-        row[..2].copy_from_slice(x);
-        time_embedding(t, frequencies, &mut row[2..]);
+        let (point, rest) = row.split_at_mut(2);
+        point.copy_from_slice(x);
+        let (fourier, time) = rest.split_at_mut(2 * per_coordinate);
+        for (coordinate, out) in x.iter().zip(fourier.chunks_exact_mut(per_coordinate.max(1))) {
+            point_embedding(*coordinate, point_frequencies, out);
+        }
+        time_embedding(t, time_frequencies, time);
     }
     Tensor::from_data(TensorData::new(flat, [x_t.len(), width]), device)
 }

@@ -77,16 +77,45 @@ pub fn interpret(
         },
         Parameterization::X0 => from_x0(out),
         Parameterization::Mean | Parameterization::MeanLogVar => {
-            // mu = c1 x_0 + c2 x_t, solved for x_0.
-            let c1 = schedule.posterior_mean_coef1[t - 1] as f32;
-            let c2 = schedule.posterior_mean_coef2[t - 1] as f32;
-            let x0 = std::array::from_fn(|k| (out[k] - c2 * x_t[k]) / c1);
-            let mut p = from_x0(x0);
-            if param == Parameterization::MeanLogVar {
-                p.log_var = Some([row[2], row[3]]);
+            // mu = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_t), solved for eps.
+            // (Solving mu = c1 x_0 + c2 x_t for x_0 instead divides by c1 ~ 1e-4 at large t,
+            // which in f32 turns a small error of the mean into a huge x_0.)
+            let alpha = schedule.alphas[t - 1];
+            let beta = schedule.betas[t - 1];
+            let scale = (1.0 - schedule.alpha_bar(t)).sqrt() / beta;
+            let eps: Point<2> =
+                std::array::from_fn(|k| ((x_t[k] as f64 - alpha.sqrt() * out[k] as f64) * scale) as f32);
+            Prediction {
+                x0: schedule.predict_x0_from_eps(x_t, &eps, t),
+                eps,
+                log_var: (param == Parameterization::MeanLogVar).then(|| [row[2], row[3]]),
             }
-            p
         }
+    }
+}
+
+/// How far from the origin a predicted `x_0` may lie during sampling. The 2-D data sets lie
+/// within about 1.5 of it; a mean-style network's `x_0` at large `t` can be off by hundreds.
+pub const X0_CLIP: f32 = 4.0;
+
+/// DDPM's `clip_denoised` for 2-D data: a predicted `x_0` outside `[-X0_CLIP, X0_CLIP]^2` is
+/// clipped into it and the noise re-derived from it, so that one wild prediction at high noise
+/// cannot throw a particle to infinity. A good model never triggers it.
+pub fn clip_x0(p: Prediction, schedule: &NoiseSchedule, x_t: &Point<2>, t: usize) -> Prediction {
+    if p.x0.iter().all(|v| v.abs() <= X0_CLIP) {
+        return p;
+    }
+    let x0 = p.x0.map(|v| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-X0_CLIP, X0_CLIP)
+        }
+    });
+    Prediction {
+        x0,
+        eps: schedule.predict_eps_from_x0(x_t, &x0, t),
+        ..p
     }
 }
 
@@ -145,7 +174,7 @@ impl Chain {
         let width = param.outputs();
         let full_chain = self.timesteps.len() == schedule.steps();
         for (x, row) in self.particles.iter_mut().zip(outputs.chunks_exact(width)) {
-            let p = interpret(param, schedule, x, t, row);
+            let p = clip_x0(interpret(param, schedule, x, t, row), schedule, x, t);
             let z: Point<2> = [self.rng.sample(StandardNormal), self.rng.sample(StandardNormal)];
             *x = match self.sampler {
                 Sampler::Ddim { eta } => schedule.ddim_step(x, &p.eps, t, t_prev, eta, &z),

@@ -1,5 +1,5 @@
-//! Training the 2-D denoiser: batches are drawn in plain Rust (t uniform, as seed 001 argues),
-//! the loss and the Adam step run on burn's autodiff. The page and the command line share this
+//! Training the 2-D denoiser: batches are drawn in plain Rust (t biased towards low noise, see
+//! [`timestep`]), the loss and the Adam step run on burn's autodiff. The page and the command line share this
 //! loop and its defaults.
 
 use burn::config::Config;
@@ -19,15 +19,18 @@ pub struct TrainConfig {
     /// The network.
     #[config(default = "DenoiserConfig::new()")]
     pub model: DenoiserConfig,
-    /// Adam's learning rate.
-    #[config(default = 3e-3)]
+    /// Adam's learning rate (decayed along a cosine to a tenth of it).
+    #[config(default = 1e-2)]
     pub learning_rate: f64,
     /// Points per step.
-    #[config(default = 256)]
+    #[config(default = 128)]
     pub batch_size: usize,
     /// Optimisation steps.
-    #[config(default = 8000)]
+    #[config(default = 2000)]
     pub steps: usize,
+    /// How strongly training favours small timesteps: see [`timestep`] (1 is uniform).
+    #[config(default = 5.0)]
+    pub timestep_power: f64,
     /// Seed of the initial weights and of every batch.
     #[config(default = 0)]
     pub seed: u64,
@@ -117,6 +120,11 @@ impl Trainer {
         if data.is_empty() {
             return Err(TrainError::Invalid("there are no data points to train on".into()));
         }
+        if !(config.timestep_power > 0.0 && config.timestep_power.is_finite()) {
+            return Err(TrainError::Invalid(
+                "the timestep power must be a positive number".into(),
+            ));
+        }
         if config.batch_size == 0 {
             return Err(TrainError::Invalid("the batch size must be at least 1".into()));
         }
@@ -177,7 +185,7 @@ impl Trainer {
         let mut targets = Vec::with_capacity(n * param.outputs());
         for _ in 0..n {
             let x0 = self.data[self.rng.random_range(0..self.data.len())];
-            let t = self.rng.random_range(1..=steps);
+            let t = timestep(self.rng.random(), self.config.timestep_power, steps);
             let eps: Point<2> = [self.rng.sample(StandardNormal), self.rng.sample(StandardNormal)];
             let xt = self.schedule.add_noise(&x0, &eps, t);
             match param {
@@ -196,7 +204,13 @@ impl Trainer {
             ts.push(t);
         }
         Batch {
-            features: features(&x_t, &ts, self.config.model.time_frequencies, &self.device),
+            features: features(
+                &x_t,
+                &ts,
+                self.config.model.time_frequencies,
+                self.config.model.point_frequencies,
+                &self.device,
+            ),
             targets: Tensor::from_data(TensorData::new(targets, [n, param.outputs()]), &self.device),
         }
     }
@@ -244,6 +258,19 @@ impl Trainer {
         let loss = self.step_lazy().into_scalar::<f32>();
         self.record(loss)
     }
+}
+
+/// The training timestep `t = ceil(T u^p)` for `u ~ U(0, 1)`, in `1..=T`.
+///
+/// `p = 1` is DDPM's uniform `t`. A larger `p` draws small `t` more often (density
+/// `~ t^(1/p - 1)`): with `p = 5`, 40 % of the steps land in `t <= 10` against 1 % for uniform
+/// `t`. Those low-noise steps are where the network must learn where the thin roll lies; with
+/// uniform `t` most of the training is spent at noise levels where the roll is invisible. On
+/// the Swiss roll this reaches in 2,000 steps what uniform `t` does not reach in 8,000 (see the
+/// README's measurements). Every `t` keeps the same minimiser, so the loss is still `L_simple`'s
+/// per-`t` objective, only weighted differently over `t`.
+pub fn timestep(u: f64, power: f64, steps: usize) -> usize {
+    ((u.powf(power) * steps as f64).ceil() as usize).clamp(1, steps)
 }
 
 /// `log beta~_t`, with `beta~_1 = 0` replaced by `beta~_2` as in improved-diffusion, so the

@@ -51,3 +51,24 @@ pub fn render_timings() -> Vec<f64> {
 pub fn training_losses() -> Vec<f32> {
     training::losses()
 }
+
+/// Milliseconds for `steps` training steps of the page's default network with `batch` points a
+/// step and `hidden` units a layer, run back to back on the CPU backend: the benchmark's
+/// measure of burn's own speed, without the panel's per-frame scheduling.
+#[wasm_bindgen]
+pub fn benchmark_training(steps: usize, hidden: usize, batch: usize) -> Result<f64, JsError> {
+    use crate::model::train::{TrainConfig, Trainer};
+    let mut config = TrainConfig::new().with_batch_size(batch).with_steps(steps);
+    config.model.hidden = hidden;
+    let mut trainer = Trainer::new(
+        config,
+        crate::data::swiss_roll(2000, 0),
+        &burn::tensor::Device::flex(),
+    )
+    .map_err(|e| JsError::new(&e.to_string()))?;
+    let started = dom::now_ms();
+    for _ in 0..steps {
+        trainer.step().map_err(|e| JsError::new(&e.to_string()))?;
+    }
+    Ok(dom::now_ms() - started)
+}
