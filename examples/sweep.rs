@@ -24,6 +24,8 @@ struct Args {
     #[arg(long)]
     point_frequencies: Option<usize>,
     #[arg(long)]
+    time_frequencies: Option<usize>,
+    #[arg(long)]
     layers: Option<usize>,
     #[arg(long)]
     batch_size: Option<usize>,
@@ -51,6 +53,9 @@ fn main() {
     if let Some(v) = args.hidden {
         c.model.hidden = v;
     }
+    if let Some(v) = args.time_frequencies {
+        c.model.time_frequencies = v;
+    }
     if let Some(v) = args.point_frequencies {
         c.model.point_frequencies = v;
     }
@@ -73,10 +78,10 @@ fn main() {
         c.beta_end = v;
     }
     let label = format!(
-        "{} pf{} base{} h{}x{} b{} lr{} T{} steps{}",
+        "{} pf{} tf{} h{}x{} b{} lr{} T{} steps{}",
         c.model.parameterization.name(),
         c.model.point_frequencies,
-        std::env::var("PF_BASE").unwrap_or_default(),
+        c.model.time_frequencies,
         c.model.hidden,
         c.model.layers,
         c.batch_size,

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::data::DataSet;
 use crate::math::{NoiseSchedule, ScheduleKind};
 
 /// One panel of the page; `?panel=NAME` shows it alone, for embedding in an iframe.
@@ -18,11 +19,21 @@ pub enum Panel {
     Forward,
     /// Partial targets, their weights and the true reverse target at a chosen `x_t`.
     Posterior,
+    /// The exact score of the noised data beside the learned one, at time `t`.
+    Score,
+    /// The model trained in the page, and its samples.
+    Train,
 }
 
 impl Panel {
     /// Every panel, in page order.
-    pub const ALL: [Panel; 3] = [Self::Schedule, Self::Forward, Self::Posterior];
+    pub const ALL: [Panel; 5] = [
+        Self::Schedule,
+        Self::Forward,
+        Self::Posterior,
+        Self::Score,
+        Self::Train,
+    ];
 
     /// The name used in `?panel=` and as the panel's element id suffix.
     pub fn name(self) -> &'static str {
@@ -30,6 +41,8 @@ impl Panel {
             Self::Schedule => "schedule",
             Self::Forward => "forward",
             Self::Posterior => "posterior",
+            Self::Score => "score",
+            Self::Train => "train",
         }
     }
 }
@@ -61,7 +74,9 @@ pub struct Params {
     pub beta_end: f64,
     /// The timestep shown, `0..=T` (0 is the data).
     pub t: usize,
-    /// The seed of the Swiss roll and of its fixed noise.
+    /// The data every panel diffuses and the model trains on.
+    pub data: DataSet,
+    /// The seed of the data and of its fixed noise.
     pub seed: u64,
     /// The point `x_t` whose reverse target the posterior panel explains.
     pub probe: [f32; 2],
@@ -78,6 +93,7 @@ impl Default for Params {
             beta_start: 1e-4,
             beta_end: 0.02,
             t: 150,
+            data: DataSet::SwissRoll,
             seed: 0,
             probe: [0.35, -0.55],
             panel: None,
@@ -133,6 +149,14 @@ impl Params {
                 "b1" => p.beta_start = real(&key, value, bounds::BETA_START, p.beta_start, &mut note),
                 "bT" => p.beta_end = real(&key, value, bounds::BETA_END, p.beta_end, &mut note),
                 "t" => t_raw = Some(value.to_string()),
+                "data" => match value.parse() {
+                    Ok(DataSet::Drawn) => note(
+                        &key,
+                        "drawn points are not kept in links; showing the Swiss roll".to_string(),
+                    ),
+                    Ok(data) => p.data = data,
+                    Err(e) => note(&key, format!("{e}; showing the Swiss roll")),
+                },
                 "seed" => {
                     let (lo, hi) = bounds::SEED;
                     p.seed = whole(
@@ -192,6 +216,10 @@ impl Params {
         }
         if self.t != d.t {
             q.append_pair("t", &self.t.to_string());
+        }
+        // Drawn points cannot travel in a link; its reader gets the default data.
+        if self.data != d.data && self.data != DataSet::Drawn {
+            q.append_pair("data", self.data.name());
         }
         if self.seed != d.seed {
             q.append_pair("seed", &self.seed.to_string());
@@ -311,6 +339,7 @@ mod tests {
             beta_start: 1e-5,
             beta_end: 0.3,
             t: 12,
+            data: DataSet::TwoMoons,
             seed: 42,
             probe: [0.125, -1.5],
             panel: Some(Panel::Posterior),
@@ -322,8 +351,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_clamped_or_reset_and_said() {
-        let (p, notes) =
-            Params::from_query("T=abc&b1=-3&bT=7&t=99999&kind=quadratic&seed=1e99&x=NaN&panel=zzz&foo=1");
+        let (p, notes) = Params::from_query(
+            "T=abc&b1=-3&bT=7&t=99999&kind=quadratic&seed=1e99&x=NaN&panel=zzz&foo=1&data=drawn",
+        );
         assert_eq!(p.steps, 1000);
         assert_eq!(p.beta_start, bounds::BETA_START.0);
         assert_eq!(p.beta_end, bounds::BETA_END.1);
@@ -333,7 +363,11 @@ mod tests {
         assert_eq!(p.probe, Params::default().probe);
         assert_eq!(p.panel, None);
         let keys: Vec<&str> = notes.iter().map(|n| n.key.as_str()).collect();
-        assert_eq!(keys, ["T", "b1", "bT", "kind", "seed", "x", "panel", "foo", "t"]);
+        assert_eq!(
+            keys,
+            ["T", "b1", "bT", "kind", "seed", "x", "panel", "foo", "data", "t"]
+        );
+        assert_eq!(p.data, DataSet::SwissRoll);
     }
 
     #[test]

@@ -202,6 +202,9 @@ fn swissroll_train_then_sample_writes_points() {
     );
     assert!(Path::new(&*model).join("model.bpk").exists());
     assert!(Path::new(&*model).join("config.json").exists());
+    let losses = std::fs::read_to_string(Path::new(&*model).join("losses.csv")).unwrap();
+    assert_eq!(losses.lines().next(), Some("step,loss"));
+    assert_eq!(losses.lines().count(), 51);
 
     let csv = dir.path().join("s.csv");
     let csv = csv.to_string_lossy();

@@ -48,13 +48,13 @@ pub struct TrainArgs {
     /// Seed of the data, the initial weights and the batches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Optimisation steps [default: 2000].
+    /// Optimisation steps [default: 1000].
     #[arg(long)]
     steps: Option<usize>,
-    /// Points per step [default: 128].
+    /// Points per step [default: 256].
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Adam's learning rate [default: 0.01].
+    /// Adam's learning rate [default: 0.015].
     #[arg(long)]
     lr: Option<f64>,
     /// Width of the hidden layers [default: 32].
@@ -143,6 +143,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     let tail = &trainer.losses[trainer.losses.len().saturating_sub(100)..];
     let mean = tail.iter().sum::<f32>() / tail.len().max(1) as f32;
     store::save(&args.out, trainer.model(), trainer.config()).map_err(|e| anyhow!(e))?;
+    write_losses(&args.out.join("losses.csv"), &trainer.losses)?;
     println!(
         "trained {steps} steps in {elapsed:.1} s ({:.0} steps/s); final loss {last:.4} (mean of the last {} steps {mean:.4}); saved to {}",
         steps as f64 / elapsed.max(1e-9),
@@ -179,6 +180,19 @@ fn sample_command(args: SampleArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Writes every step's loss as `step,loss` rows under a header (the page's loss chart, as a file).
+fn write_losses(path: &Path, losses: &[f32]) -> anyhow::Result<()> {
+    let write = || -> std::io::Result<()> {
+        let mut w = BufWriter::new(File::create(path)?);
+        writeln!(w, "step,loss")?;
+        for (i, loss) in losses.iter().enumerate() {
+            writeln!(w, "{},{loss}", i + 1)?;
+        }
+        w.flush()
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes `x,y` rows under a header; shared by the data and sample commands.

@@ -63,6 +63,41 @@ impl NoiseSchedule {
         }
     }
 
+    /// `E[x_0 | x_t]` alone, without keeping the weights: what the score needs, for many
+    /// points at once (the score panel's grid). Same result as [`Self::data_posterior`].
+    pub fn data_x0_mean<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> Point<D> {
+        let ab = self.alpha_bar(t);
+        let (signal, scale) = (ab.sqrt() as f32, (-0.5 / (1.0 - ab)) as f32);
+        // One pass in f32 with a running maximum ("online softmax"): when a larger logit comes,
+        // the sums so far are rescaled to it. The weights' exponentials, the whole cost, use
+        // `exp_nonpositive` (a page draws 225 scores of 2,000 points each per frame).
+        let (mut max, mut total, mut sum) = (f32::NEG_INFINITY, 0.0_f32, [0.0_f32; D]);
+        for x0 in data {
+            let dist2: f32 = (0..D).map(|k| (x_t[k] - signal * x0[k]).powi(2)).sum();
+            let logit = scale * dist2;
+            if logit > max {
+                let shrink = (max - logit).exp();
+                total *= shrink;
+                sum.iter_mut().for_each(|v| *v *= shrink);
+                max = logit;
+            }
+            let w = exp_nonpositive(logit - max);
+            total += w;
+            for k in 0..D {
+                sum[k] += w * x0[k];
+            }
+        }
+        sum.map(|v| v / total)
+    }
+
+    /// The exact score `grad log q(x_t) = (sqrt(alpha_bar_t) E[x_0 | x_t] - x_t) / (1 - alpha_bar_t)`.
+    pub fn data_score<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> Point<D> {
+        let ab = self.alpha_bar(t);
+        let (signal, var) = (ab.sqrt() as f32, (1.0 - ab) as f32);
+        let mean = self.data_x0_mean(data, x_t, t);
+        std::array::from_fn(|k| (signal * mean[k] - x_t[k]) / var)
+    }
+
     /// `log q(x_t)` for the mixture, up to nothing: the full normalised log density.
     pub fn data_log_density<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> f64 {
         let logits = self.log_kernels(data, x_t, t);
@@ -88,6 +123,29 @@ impl NoiseSchedule {
     }
 }
 
+/// `e^x` for `x <= 0`, to a relative error below 1e-5: `2^(x log2 e)` split into a power of two,
+/// set in the exponent bits, and `2^f` for `f` in `[0, 1)` from its Taylor series to degree 7.
+/// About three times faster than `f32::exp` in WebAssembly, where `exp` is a library call.
+fn exp_nonpositive(x: f32) -> f32 {
+    if x < -87.0 {
+        return 0.0;
+    }
+    let y = x * std::f32::consts::LOG2_E;
+    let whole = y.floor();
+    let f = y - whole;
+    const C: [f32; 7] = [
+        0.693_147_2,
+        0.240_226_5,
+        0.055_504_11,
+        0.009_618_129,
+        0.001_333_355_8,
+        0.000_154_035_3,
+        0.000_015_252_73,
+    ];
+    let poly = C.iter().rev().fold(0.0, |acc, c| (acc + c) * f) + 1.0;
+    poly * f32::from_bits(((whole as i32 + 127) as u32) << 23)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +153,36 @@ mod tests {
 
     fn roll() -> Vec<Point<2>> {
         swiss_roll(300, 3)
+    }
+
+    #[test]
+    fn the_score_alone_matches_the_full_posterior() {
+        let s = NoiseSchedule::ddpm();
+        let data = roll();
+        for t in [1, 30, 400, 1000] {
+            for x in [[0.0_f32, 0.0], [1.0, -0.5], [3.0, 3.0]] {
+                let full = s.data_posterior(&data, &x, t);
+                let score = s.data_score(&data, &x, t);
+                for k in 0..2 {
+                    let tol = 1e-3 * full.score[k].abs().max(1.0);
+                    assert!(
+                        (score[k] - full.score[k]).abs() < tol,
+                        "t={t}: {score:?} vs {:?}",
+                        full.score
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_exponential_matches_the_library_one() {
+        for i in 0..=100_000 {
+            let x = -87.0 * i as f32 / 100_000.0;
+            let (fast, exact) = (exp_nonpositive(x), x.exp());
+            assert!((fast - exact).abs() <= 1e-5 * exact, "{x}: {fast} vs {exact}");
+        }
+        assert_eq!(exp_nonpositive(-100.0), 0.0);
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub struct DenoiserConfig {
     #[config(default = 3)]
     pub layers: usize,
     /// Frequencies of the time embedding; it adds `2 * time_frequencies` input features.
-    #[config(default = 16)]
+    #[config(default = 8)]
     pub time_frequencies: usize,
     /// Octaves of the Fourier features of each coordinate; it adds `4 * point_frequencies`
     /// input features (0: the raw point only).

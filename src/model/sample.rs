@@ -55,6 +55,20 @@ pub struct Prediction {
     pub log_var: Option<[f32; 2]>,
 }
 
+impl Prediction {
+    /// The learned score `grad log p(x_t) = -eps / sqrt(1 - alpha_bar_t)` (seed 003's link
+    /// between noise prediction and score matching).
+    pub fn score(&self, schedule: &NoiseSchedule, t: usize) -> Point<2> {
+        let sigma = (1.0 - schedule.alpha_bar(t)).sqrt() as f32;
+        self.eps.map(|e| -e / sigma)
+    }
+
+    /// The mean of the model's reverse step `p(x_{t-1} | x_t)`: the posterior mean at its `x_0`.
+    pub fn reverse_mean(&self, schedule: &NoiseSchedule, x_t: &Point<2>, t: usize) -> Point<2> {
+        schedule.posterior_mean(x_t, &self.x0, t)
+    }
+}
+
 /// Reads one output row at `(x_t, t)`.
 pub fn interpret(
     param: Parameterization,

@@ -16,14 +16,22 @@ use super::backend::Backend;
 use super::canvas::{Canvas, Frame};
 use super::controls;
 use super::dom::{self, by_id, set_html, set_text};
-use super::panels::{self, Scene};
-use crate::data::{standard_normal, swiss_roll};
+use super::panels::{self, Learned, ModelView, Scene};
+use super::training;
+use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
+use crate::model::sample::interpret;
 use crate::params::{Panel, Params};
 
-/// The number of Swiss-roll points the panels show.
+/// The number of data points the panels show and the model trains on (as on the command line).
 pub const POINTS: usize = 2000;
+
+/// The most points a reader may draw.
+const MAX_DRAWN: usize = 3000;
+/// Points added around the pointer for each pointer event while drawing, and their spread.
+const DRAWN_PER_EVENT: usize = 3;
+const DRAWN_SPREAD: f32 = 0.03;
 
 /// How many redraw timings are kept for the benchmark.
 const TIMINGS_KEPT: usize = 500;
@@ -41,12 +49,22 @@ pub fn render_timings() -> Vec<f64> {
 pub struct App {
     params: Params,
     schedule: NoiseSchedule,
-    /// The data and its fixed noise, regenerated only when the seed changes.
+    /// The data and its fixed noise, regenerated only when the data set or the seed changes.
     data: Vec<Point<2>>,
     eps: Vec<Point<2>>,
-    data_seed: u64,
-    /// Where the posterior chart was last drawn, for mapping clicks to data.
+    data_key: (DataSet, u64),
+    /// The drawn points changed: rebuild `data` on the next render.
+    data_stale: bool,
+    /// Bumped whenever `data` changes, so a model trained on other data is not compared with it.
+    data_version: u64,
+    /// The points the reader drew (kept when they look at another data set and come back).
+    drawn: Vec<Point<2>>,
+    /// Where the posterior and forward charts were last drawn, for mapping pointers to data.
     posterior_frame: Option<Frame>,
+    forward_frame: Option<Frame>,
+    /// The trained model's predictions at the current view, and whether some are being computed.
+    learned: Option<Learned>,
+    learned_pending: bool,
     backend: Option<Backend>,
     frame_pending: bool,
     dragging: bool,
@@ -62,14 +80,20 @@ impl App {
         let (params, corrections) = Params::from_query(&search);
         show_corrections(&corrections);
         apply_panel_mode(params.panel)?;
-        let (data, eps) = dataset(params.seed);
+        let (data, eps) = dataset(params.data, params.seed, &[]);
         let app = Rc::new(RefCell::new(App {
             schedule: params.schedule(),
-            data_seed: params.seed,
+            data_key: (params.data, params.seed),
+            data_stale: false,
+            data_version: 1,
+            drawn: Vec::new(),
             params,
             data,
             eps,
             posterior_frame: None,
+            forward_frame: None,
+            learned: None,
+            learned_pending: false,
             backend: None,
             frame_pending: false,
             dragging: false,
@@ -78,8 +102,20 @@ impl App {
         app.borrow_mut().render();
         wire_controls(&app)?;
         wire_posterior_pointer(&app)?;
+        wire_drawing(&app)?;
         wire_resize(&app);
-        let training = super::training::start()?;
+        let source = {
+            let app = app.clone();
+            Box::new(move || {
+                let this = app.borrow();
+                (this.data.clone(), this.params.clone(), this.data_version)
+            })
+        };
+        let on_model = {
+            let app = app.clone();
+            Box::new(move || App::redraw(&app))
+        };
+        let training = training::start(source, on_model)?;
         wasm_bindgen_futures::spawn_local(start_backend(app, training));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
@@ -91,16 +127,20 @@ impl App {
     /// Redraws every panel from the current params and records how long it took.
     fn render(&mut self) {
         let started = dom::now_ms();
-        if self.data_seed != self.params.seed {
-            (self.data, self.eps) = dataset(self.params.seed);
-            self.data_seed = self.params.seed;
+        if self.data_stale || self.data_key != (self.params.data, self.params.seed) {
+            self.data_stale = false;
+            (self.data, self.eps) = dataset(self.params.data, self.params.seed, &self.drawn);
+            self.data_key = (self.params.data, self.params.seed);
+            self.data_version += 1;
         }
         self.schedule = self.params.schedule();
+        let model = model_view(&self.learned, &self.schedule, self.data_version, &self.params);
         let scene = Scene {
             params: &self.params,
             schedule: &self.schedule,
             data: &self.data,
             eps: &self.eps,
+            model,
         };
         let show = |panel: Panel| self.params.panel.is_none_or(|p| p == panel);
 
@@ -113,10 +153,20 @@ impl App {
         }
         if show(Panel::Forward) {
             let x_t = panels::forward::noised(&scene);
-            report(
-                "forward",
-                Canvas::fit("forward-canvas").and_then(|c| panels::forward::draw(&scene, &c, &x_t)),
-            );
+            let frame = Canvas::fit("forward-canvas").and_then(|c| panels::forward::draw(&scene, &c, &x_t));
+            self.forward_frame = frame.as_ref().ok().cloned();
+            report("forward", frame);
+            let drawing = self.params.data == DataSet::Drawn;
+            set_hidden("drawing-tools", !drawing);
+            if let Some(body) = dom::document().body() {
+                let _ = body.class_list().toggle_with_force("drawing-mode", drawing);
+            }
+            if drawing {
+                set_text(
+                    "drawing-count",
+                    &format!("{} points drawn (at most {MAX_DRAWN})", self.data.len()),
+                );
+            }
             set_html("forward-formula", &panels::forward::formula(&scene));
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
@@ -132,6 +182,15 @@ impl App {
                 "posterior-formula",
                 &panels::posterior::formula(&scene, post.as_ref()),
             );
+        }
+
+        if show(Panel::Score) {
+            let field = panels::score::compute(&scene);
+            report(
+                "score",
+                Canvas::fit("score-canvas").and_then(|c| panels::score::draw(&scene, &c, field.as_ref())),
+            );
+            set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
         }
 
         let elapsed = dom::now_ms() - started;
@@ -164,20 +223,134 @@ impl App {
     }
 }
 
-/// The Swiss roll of a seed and its noise (from a different stream of the same seed).
-fn dataset(seed: u64) -> (Vec<Point<2>>, Vec<Point<2>>) {
-    (
-        swiss_roll(POINTS, seed),
-        standard_normal(POINTS, seed.wrapping_add(0x5eed)),
-    )
+impl App {
+    /// Asks for a redraw on the next frame (once, however often it is asked).
+    pub fn redraw(app: &Shared) {
+        let pending = std::mem::replace(&mut app.borrow_mut().frame_pending, true);
+        if !pending {
+            request_frame(app);
+        }
+    }
+
+    /// What the model's predictions for the current view need, if they are missing and not
+    /// already being computed.
+    fn learned_job(&mut self) -> Option<LearnedJob> {
+        if self.learned_pending || self.params.t == 0 {
+            return None;
+        }
+        let wanted = self
+            .params
+            .panel
+            .is_none_or(|p| p == Panel::Posterior || p == Panel::Score);
+        let snapshot = training::snapshot()?;
+        let key = (snapshot.version, self.params.t, self.params.probe);
+        let fresh = self.learned.as_ref().is_some_and(|l| l.key == key);
+        let matches = snapshot.schedule == self.schedule && snapshot.data_version == self.data_version;
+        if !wanted || fresh || !matches {
+            return None;
+        }
+        self.learned_pending = true;
+        let mut points = vec![self.params.probe];
+        points.extend(panels::score::grid());
+        Some(LearnedJob {
+            snapshot,
+            key,
+            points,
+        })
+    }
+}
+
+/// The model's predictions one view needs: at the probe point, then on the score grid.
+struct LearnedJob {
+    snapshot: training::Snapshot,
+    key: (u64, usize, [f32; 2]),
+    points: Vec<Point<2>>,
+}
+
+/// Runs the model for a view (asynchronously: WebGPU reads need it) and redraws with it.
+async fn compute_learned(app: Shared, job: LearnedJob) {
+    let (_, t, _) = job.key;
+    let model = &job.snapshot.model;
+    let schedule = &job.snapshot.schedule;
+    let ts = vec![t; job.points.len()];
+    let read = model.predict(&job.points, &ts).into_data_async().await;
+    let rows = read
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")));
+    let mut this = app.borrow_mut();
+    this.learned_pending = false;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            web_sys::console::error_1(&format!("the model's predictions could not be read: {e}").into());
+            return;
+        }
+    };
+    let param = model.parameterization();
+    let predictions: Vec<_> = job
+        .points
+        .iter()
+        .zip(rows.chunks_exact(param.outputs()))
+        .map(|(x, row)| interpret(param, schedule, x, t, row))
+        .collect();
+    let probe = job.points[0];
+    this.learned = Some(Learned {
+        key: job.key,
+        mean: predictions[0].reverse_mean(schedule, &probe, t),
+        scores: predictions[1..].iter().map(|p| p.score(schedule, t)).collect(),
+    });
+    drop(this);
+    App::redraw(&app);
+}
+
+/// How the trained model stands towards the current view.
+fn model_view<'a>(
+    learned: &'a Option<Learned>,
+    schedule: &NoiseSchedule,
+    data_version: u64,
+    params: &Params,
+) -> ModelView<'a> {
+    let Some(snapshot) = training::snapshot() else {
+        return ModelView::Untrained;
+    };
+    if snapshot.schedule != *schedule {
+        return ModelView::Stale(
+            "the model was trained for another noise schedule (Reset, then Train, to compare)",
+        );
+    }
+    if snapshot.data_version != data_version {
+        return ModelView::Stale("the model was trained on other data (Reset, then Train, to compare)");
+    }
+    match learned {
+        Some(l) if l.key == (snapshot.version, params.t, params.probe) => ModelView::Ready(l),
+        _ => ModelView::Pending,
+    }
+}
+
+/// The data of a data set and seed with its noise (from a different stream of the same seed);
+/// for drawn data, the reader's points.
+fn dataset(set: DataSet, seed: u64, drawn: &[Point<2>]) -> (Vec<Point<2>>, Vec<Point<2>>) {
+    let data = match set {
+        DataSet::Drawn => drawn.to_vec(),
+        set => set.generate(POINTS, seed),
+    };
+    // Drawn points keep their noise as more are added: the stream is a prefix.
+    let eps = standard_normal(data.len(), seed.wrapping_add(0x5eed));
+    (data, eps)
 }
 
 fn request_frame(app: &Shared) {
     let app = app.clone();
     let callback = Closure::once_into_js(move |_: f64| {
-        let mut this = app.borrow_mut();
-        this.frame_pending = false;
-        this.render();
+        let job = {
+            let mut this = app.borrow_mut();
+            this.frame_pending = false;
+            this.render();
+            this.learned_job()
+        };
+        if let Some(job) = job {
+            wasm_bindgen_futures::spawn_local(compute_learned(app.clone(), job));
+        }
     });
     if dom::window()
         .request_animation_frame(callback.unchecked_ref())
@@ -274,7 +447,7 @@ fn wire_controls(app: &Shared) -> Result<(), String> {
         on_input.forget();
     }
     // Re-run the tensor check when a drag ends, not on every step of it.
-    for id in ["t", "seed", "T", "b1", "bT", "kind"] {
+    for id in ["t", "seed", "T", "b1", "bT", "kind", "data"] {
         let element: Element = by_id(id)?;
         let app = app.clone();
         let on_change = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
@@ -328,26 +501,69 @@ fn wire_posterior_pointer(app: &Shared) -> Result<(), String> {
     Ok(())
 }
 
+/// With "draw your own" chosen, dragging on the forward chart adds points; Clear removes them.
+fn wire_drawing(app: &Shared) -> Result<(), String> {
+    let canvas: HtmlElement = by_id("forward-canvas")?;
+    for event in ["pointerdown", "pointermove"] {
+        let app = app.clone();
+        let handler = Closure::<dyn FnMut(PointerEvent)>::new(move |e: PointerEvent| {
+            let mut this = app.borrow_mut();
+            if this.params.data != DataSet::Drawn || e.buttons() & 1 == 0 || this.drawn.len() >= MAX_DRAWN {
+                return;
+            }
+            let Some(frame) = this.forward_frame.clone() else {
+                return;
+            };
+            e.prevent_default();
+            let [x, y] = frame.to_data(e.offset_x() as f64, e.offset_y() as f64);
+            let n = this.drawn.len() as u64;
+            let jitter: Vec<Point<2>> = standard_normal(DRAWN_PER_EVENT, 0xd4a3 ^ n);
+            for j in jitter {
+                this.drawn
+                    .push([x as f32 + DRAWN_SPREAD * j[0], y as f32 + DRAWN_SPREAD * j[1]]);
+            }
+            this.data_stale = true;
+            drop(this);
+            App::redraw(&app);
+        });
+        canvas
+            .add_event_listener_with_callback(event, handler.as_ref().unchecked_ref())
+            .map_err(|_| format!("cannot listen to {event} on the forward chart"))?;
+        handler.forget();
+    }
+    let clear: HtmlElement = by_id("clear-drawing")?;
+    let app = app.clone();
+    let on_clear = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        let mut this = app.borrow_mut();
+        this.drawn.clear();
+        this.data_stale = true;
+        drop(this);
+        App::redraw(&app);
+    });
+    clear
+        .add_event_listener_with_callback("click", on_clear.as_ref().unchecked_ref())
+        .map_err(|_| "cannot listen to #clear-drawing")?;
+    on_clear.forget();
+    Ok(())
+}
+
 fn wire_resize(app: &Shared) {
     let app = app.clone();
     let on_resize = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-        let pending = std::mem::replace(&mut app.borrow_mut().frame_pending, true);
-        if !pending {
-            request_frame(&app);
-        }
+        App::redraw(&app);
     });
     let _ = dom::window().add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
     on_resize.forget();
 }
 
-async fn start_backend(app: Shared, training: Rc<RefCell<super::training::Training>>) {
+async fn start_backend(app: Shared, training: Rc<RefCell<training::Training>>) {
     set_text("backend", "starting burn…");
     let backend = Backend::init().await;
     set_text("backend", &format!("Backend: {}", backend.describe()));
     if let Ok(el) = by_id::<Element>("backend") {
         let _ = el.set_attribute("data-backend", backend.name());
     }
-    super::training::set_device(&training, backend.device.clone());
+    training::set_device(&training, backend.device.clone());
     app.borrow_mut().backend = Some(backend);
     run_backend_check(app).await;
 }

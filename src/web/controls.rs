@@ -8,7 +8,7 @@ use crate::math::ScheduleKind;
 use crate::params::{Params, bounds};
 
 /// The ids of the controls whose `input` events redraw the page.
-pub const IDS: [&str; 6] = ["kind", "T", "b1", "bT", "t", "seed"];
+pub const IDS: [&str; 7] = ["data", "kind", "T", "b1", "bT", "t", "seed"];
 
 /// Reads every control. Values a control cannot hold are already excluded by its range; the
 /// beta sliders are kept ordered (moving beta_1 above beta_T drags beta_T along, and back).
@@ -16,6 +16,8 @@ pub fn read(previous: &Params, changed: &str) -> Result<Params, String> {
     let mut p = previous.clone();
     let kind: HtmlSelectElement = by_id("kind")?;
     p.kind = kind.value().parse().unwrap_or(previous.kind);
+    let data: HtmlSelectElement = by_id("data")?;
+    p.data = data.value().parse().unwrap_or(previous.data);
     p.set_steps(input("T")?.value_as_number() as usize);
     p.beta_start = from_log_slider(input("b1")?.value_as_number(), bounds::BETA_START);
     p.beta_end = from_log_slider(input("bT")?.value_as_number(), bounds::BETA_END);
@@ -39,6 +41,8 @@ pub fn read(previous: &Params, changed: &str) -> Result<Params, String> {
 pub fn write(p: &Params) -> Result<(), String> {
     let kind: HtmlSelectElement = by_id("kind")?;
     kind.set_value(p.kind.name());
+    let data: HtmlSelectElement = by_id("data")?;
+    data.set_value(p.data.name());
     let steps = input("T")?;
     steps.set_value(&p.steps.to_string());
     let b1 = input("b1")?;

@@ -52,6 +52,12 @@ pub fn training_losses() -> Vec<f32> {
     training::losses()
 }
 
+/// The quality chart's measurements: `[steps, energy distance, 1 for DDIM else 0]` per chain.
+#[wasm_bindgen]
+pub fn training_quality() -> Vec<f64> {
+    training::quality()
+}
+
 /// Milliseconds for `steps` training steps of the page's default network with `batch` points a
 /// step and `hidden` units a layer, run back to back on the CPU backend: the benchmark's
 /// measure of burn's own speed, without the panel's per-frame scheduling.

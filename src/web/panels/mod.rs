@@ -4,6 +4,7 @@
 pub mod forward;
 pub mod posterior;
 pub mod schedule;
+pub mod score;
 pub mod training;
 
 use plotters::coord::Shift;
@@ -27,6 +28,50 @@ pub struct Scene<'a> {
     /// One fixed noise `eps^i` a data point: the same noise at every t, so points move
     /// continuously as t changes.
     pub eps: &'a [Point<2>],
+    /// What the model trained in the page says about this view.
+    pub model: ModelView<'a>,
+}
+
+/// The trained model's predictions for one view (one model version, `t` and probe point).
+pub struct Learned {
+    /// `(model version, t, probe)` they were computed for.
+    pub key: (u64, usize, [f32; 2]),
+    /// The mean of the model's reverse step at the probe, `mu_theta(x_t, t)`.
+    pub mean: Point<2>,
+    /// The learned score `-eps_theta / sqrt(1 - alpha_bar_t)` at each point of [`score::grid`].
+    pub scores: Vec<Point<2>>,
+}
+
+/// Whether there is a model to compare with the exact answer.
+pub enum ModelView<'a> {
+    /// Nothing trained yet.
+    Untrained,
+    /// A model exists but answers another question; the reason is shown.
+    Stale(&'static str),
+    /// Its predictions for this view are being computed.
+    Pending,
+    /// Its predictions for this view.
+    Ready(&'a Learned),
+}
+
+impl ModelView<'_> {
+    /// The predictions, if they are ready.
+    pub fn ready(&self) -> Option<&Learned> {
+        match self {
+            Self::Ready(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// A sentence for a panel's formula line when there is nothing to compare yet.
+    pub fn note(&self) -> &'static str {
+        match self {
+            Self::Untrained => "Train the model below to compare its prediction with the exact one.",
+            Self::Stale(why) => why,
+            Self::Pending => "Asking the model…",
+            Self::Ready(_) => "",
+        }
+    }
 }
 
 /// The colours of the page, shared by every chart so a quantity looks the same everywhere.
@@ -46,6 +91,10 @@ pub mod colors {
     pub const MARKER: RGBColor = RGBColor(214, 39, 40);
     /// Signal-to-noise ratio.
     pub const SNR: RGBColor = RGBColor(44, 160, 44);
+    /// Anything the trained model predicts.
+    pub const MODEL: RGBColor = RGBColor(230, 85, 13);
+    /// Exact quantities drawn as arrows.
+    pub const EXACT: RGBColor = RGBColor(70, 70, 70);
 }
 
 /// An axis label: at most three significant digits, no trailing zeros (`0.5`, `0.02`, `1e-4`).
@@ -143,4 +192,34 @@ pub fn legend(chart: &mut PlaneChart, canvas: &Canvas) -> Result<(), String> {
         .label_font(canvas.font(12.0))
         .draw()
         .map_err(err)
+}
+
+/// An arrow from `from` to `to` in data coordinates, with a head `head` long (at most half the
+/// arrow), in `style`'s colour.
+pub fn arrow(
+    chart: &mut PlaneChart,
+    from: (f64, f64),
+    to: (f64, f64),
+    head: f64,
+    style: ShapeStyle,
+) -> Result<(), String> {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let len = (dx * dx + dy * dy).sqrt();
+    if len < 1e-9 {
+        return Ok(());
+    }
+    chart
+        .draw_series(LineSeries::new([from, to], style))
+        .map_err(err)?;
+    let head = head.min(len * 0.5);
+    let (ux, uy) = (dx / len, dy / len);
+    let base = (to.0 - ux * head, to.1 - uy * head);
+    let (nx, ny) = (-uy * head * 0.45, ux * head * 0.45);
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            vec![to, (base.0 + nx, base.1 + ny), (base.0 - nx, base.1 - ny)],
+            style.color.filled(),
+        )))
+        .map_err(err)?;
+    Ok(())
 }

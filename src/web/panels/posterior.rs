@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{PlaneChart, Scene, colors, legend, legend_entry, num, plane, plane_frame};
+use super::{PlaneChart, Scene, arrow, colors, legend, legend_entry, num, plane, plane_frame};
 use crate::math::exact::DataPosterior;
 use crate::web::canvas::{Canvas, Frame, dots, err};
 
@@ -23,7 +23,8 @@ const DRAWN_STEP: f64 = 0.7;
 /// The posterior at the probe point, or `None` at t = 0 where there is no reverse step.
 pub fn compute(scene: &Scene) -> Option<DataPosterior<2>> {
     let t = scene.params.t;
-    (t >= 1).then(|| scene.schedule.data_posterior(scene.data, &scene.params.probe, t))
+    (t >= 1 && !scene.data.is_empty())
+        .then(|| scene.schedule.data_posterior(scene.data, &scene.params.probe, t))
 }
 
 /// The partial targets `mu~(x_t, x_0^i)` that carry weight, each with its weight relative to
@@ -116,7 +117,13 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
 
     // x_t, the arrow and the true target.
     let target = magnify(post.target);
-    arrow(&mut chart, canvas, at(probe), at(target))?;
+    arrow(
+        &mut chart,
+        at(probe),
+        at(target),
+        0.12,
+        colors::TARGET.stroke_width(canvas.px(2.5)),
+    )?;
     chart
         .draw_series(std::iter::once(Circle::new(
             at(target),
@@ -126,6 +133,22 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
         .map_err(err)?
         .label("μ*(x_t)")
         .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::TARGET.filled()));
+    if let Some(learned) = scene.model.ready() {
+        // The model's own step, beside the exact one, magnified the same way.
+        let mean = magnify(learned.mean);
+        let style = colors::MODEL.stroke_width(canvas.px(2.0));
+        arrow(&mut chart, at(probe), at(mean), 0.1, style)?;
+        let side = canvas.px(5.0) as i32;
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at(at(mean)) + Rectangle::new([(-side, -side), (side, side)], style),
+            ))
+            .map_err(err)?
+            .label("model's μ_θ(x_t)")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], colors::MODEL.stroke_width(2))
+            });
+    }
     cross(&mut chart, canvas, at(probe))?;
 
     legend(&mut chart, canvas)?;
@@ -153,29 +176,6 @@ fn cross(chart: &mut Chart, canvas: &Canvas, (x, y): (f64, f64)) -> Result<(), S
         .map_err(err)?;
     chart
         .draw_series(LineSeries::new([(x - d, y + d), (x + d, y - d)], style))
-        .map_err(err)?;
-    Ok(())
-}
-
-fn arrow(chart: &mut Chart, canvas: &Canvas, from: (f64, f64), to: (f64, f64)) -> Result<(), String> {
-    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
-    let len = (dx * dx + dy * dy).sqrt();
-    if len < 1e-9 {
-        return Ok(());
-    }
-    let style = colors::TARGET.stroke_width(canvas.px(2.5));
-    chart
-        .draw_series(LineSeries::new([from, to], style))
-        .map_err(err)?;
-    let head = (0.12_f64).min(len * 0.5);
-    let (ux, uy) = (dx / len, dy / len);
-    let base = (to.0 - ux * head, to.1 - uy * head);
-    let (nx, ny) = (-uy * head * 0.45, ux * head * 0.45);
-    chart
-        .draw_series(std::iter::once(Polygon::new(
-            vec![to, (base.0 + nx, base.1 + ny), (base.0 - nx, base.1 - ny)],
-            colors::TARGET.filled(),
-        )))
         .map_err(err)?;
     Ok(())
 }
@@ -212,6 +212,9 @@ fn blend(a: RGBColor, b: RGBColor, f: f64) -> RGBColor {
 
 /// The targets' formula with the current coefficients and result.
 pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
+    if scene.data.is_empty() {
+        return "There are no data points: draw some on the forward chart.".into();
+    }
     let Some(post) = post else {
         return "At t = 0 there is no reverse step: move t above 0, then click or drag in the chart to place x<sub>t</sub>.".into();
     };
@@ -233,5 +236,25 @@ pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
         num(px as f64),
         num(py as f64),
         scene.data.len(),
+    ) + &model_comparison(scene, post)
+}
+
+/// The model's predicted mean against the exact target, or why there is none.
+fn model_comparison(scene: &Scene, post: &DataPosterior<2>) -> String {
+    let Some(learned) = scene.model.ready() else {
+        return format!("<br>{}", scene.model.note());
+    };
+    let [mx, my] = learned.mean;
+    let [tx, ty] = post.target;
+    let [px, py] = scene.params.probe;
+    let gap = ((mx - tx) as f64).hypot((my - ty) as f64);
+    let step = ((tx - px) as f64).hypot((ty - py) as f64);
+    format!(
+        "<br><span id=\"posterior-model\" data-gap=\"{gap:e}\" data-step=\"{step:e}\">The trained model's \
+         μ<sub>θ</sub>(x<sub>t</sub>) = ({}, {}): {} from μ*, against a step of {} from x<sub>t</sub>.</span>",
+        num(mx as f64),
+        num(my as f64),
+        num(gap),
+        num(step),
     )
 }

@@ -4,6 +4,7 @@ use plotters::prelude::*;
 
 use super::{colors, tick};
 use crate::math::forward::Point;
+use crate::model::sample::Sampler;
 use crate::web::canvas::{Canvas, dots, err};
 
 /// The loss per step on a log axis, with a moving average over 50 steps.
@@ -35,7 +36,9 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
         .draw()
         .map_err(err)?;
     let window = 50;
-    let smooth = (0..losses.len()).filter_map(|i| {
+    // At most about 600 points on the curve, however long the run.
+    let stride = (losses.len() / 600).max(1);
+    let smooth = (0..losses.len()).step_by(stride).filter_map(|i| {
         let part = &losses[i.saturating_sub(window - 1)..=i];
         let m = part.iter().map(|&l| l as f64).sum::<f64>() / part.len() as f64;
         m.is_finite().then_some((i as f64, m.max(lo)))
@@ -79,5 +82,93 @@ pub fn draw_samples(
             .map_err(err)?;
     }
     dots(canvas, &clip, particles.iter().map(to_px), r, colors::NOISED, 0.9)?;
+    root.present().map_err(err)
+}
+
+/// One measurement of the quality chart: the sampler, its number of steps and the energy
+/// distance of its samples to fresh data.
+pub type QualityPoint = (Sampler, usize, f64);
+
+/// Sample quality against the number of reverse steps: the energy distance between samples and
+/// fresh data, for DDPM (respaced) and deterministic DDIM, both axes logarithmic, with the
+/// distance between two fresh samples of the data as the floor no sampler can beat.
+pub fn draw_quality(canvas: &Canvas, quality: Option<(&[QualityPoint], f64)>) -> Result<(), String> {
+    let root = canvas.area()?;
+    root.fill(&WHITE).map_err(err)?;
+    let Some((results, floor)) = quality else {
+        root.draw(&Text::new(
+            "Sample quality against the number of steps appears after training.",
+            (canvas.px(12.0) as i32, canvas.px(20.0) as i32),
+            canvas.font(13.0),
+        ))
+        .map_err(err)?;
+        return root.present().map_err(err);
+    };
+    let positive = |d: f64| d.max(1e-5);
+    let hi = results.iter().map(|r| r.2).fold(0.05, f64::max) * 1.5;
+    let lo = results
+        .iter()
+        .map(|r| positive(r.2))
+        .fold(positive(floor), f64::min)
+        * 0.6;
+    let max_steps = results.iter().map(|r| r.1).max().unwrap_or(1000).max(10) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(canvas.px(8.0))
+        .x_label_area_size(canvas.px(30.0))
+        .y_label_area_size(canvas.px(48.0))
+        .build_cartesian_2d((1.0..max_steps * 1.2).log_scale(), (lo..hi).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(240, 240, 240))
+        .x_desc("reverse steps")
+        .y_desc("energy distance")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .label_style(canvas.font(11.0))
+        .axis_desc_style(canvas.font(11.0))
+        .draw()
+        .map_err(err)?;
+    let floor_style = colors::DATA.stroke_width(canvas.px(1.5));
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(1.0, positive(floor)), (max_steps * 1.2, positive(floor))],
+            canvas.px(4.0),
+            canvas.px(4.0),
+            floor_style,
+        ))
+        .map_err(err)?
+        .label("two samples of the data")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], floor_style));
+    for (name, color, ddim) in [
+        ("DDPM", colors::NOISED, false),
+        ("DDIM, η = 0", colors::TARGET, true),
+    ] {
+        let line: Vec<(f64, f64)> = results
+            .iter()
+            .filter(|r| matches!(r.0, Sampler::Ddim { .. }) == ddim)
+            .map(|r| (r.1 as f64, positive(r.2)))
+            .collect();
+        let style = color.stroke_width(canvas.px(2.0));
+        chart
+            .draw_series(LineSeries::new(line.clone(), style))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+        chart
+            .draw_series(
+                line.into_iter()
+                    .map(|p| Circle::new(p, canvas.px(3.0), color.filled())),
+            )
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(canvas.font(12.0))
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)
 }
