@@ -134,7 +134,7 @@ fn exp_nonpositive(x: f32) -> f32 {
     let whole = y.floor();
     let f = y - whole;
     const C: [f32; 7] = [
-        0.693_147_2,
+        std::f32::consts::LN_2,
         0.240_226_5,
         0.055_504_11,
         0.009_618_129,
