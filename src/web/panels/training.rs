@@ -16,12 +16,12 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
         .map(|&l| l as f64)
         .filter(|l| l.is_finite() && *l > 0.0)
         .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(0.1);
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(0.5);
     let hi = finite.iter().copied().fold(0.0, f64::max).max(1.0);
     let mut chart = ChartBuilder::on(&root)
         .margin(canvas.px(8.0))
-        .x_label_area_size(canvas.px(24.0))
-        .y_label_area_size(canvas.px(44.0))
+        .x_label_area_size(canvas.px(30.0))
+        .y_label_area_size(canvas.px(48.0))
         .build_cartesian_2d(
             0.0..(losses.len().max(10)) as f64,
             (lo * 0.8..hi * 1.2).log_scale(),
@@ -29,9 +29,14 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
         .map_err(err)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(235, 235, 235))
+        .y_labels(6)
         .y_label_formatter(&|v| tick(*v))
         .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc("step")
+        .y_desc("loss")
+        .axis_desc_style(canvas.font(11.0))
         .label_style(canvas.font(11.0))
         .draw()
         .map_err(err)?;
@@ -53,7 +58,7 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
 }
 
 /// How many particles' paths are drawn: enough to see the flow, few enough to stay legible.
-const TRAJECTORIES: usize = 40;
+const TRAJECTORIES: usize = 25;
 
 /// The data in grey, the paths of a few particles through the chain, and every particle now.
 pub fn draw_samples(
@@ -74,7 +79,7 @@ pub fn draw_samples(
     let to_px = |p: &Point<2>| coords.translate(&(p[0] as f64, p[1] as f64));
     let r = canvas.px(1.6);
     dots(canvas, &clip, data.iter().map(to_px), r, colors::DATA, 0.4)?;
-    let path_style = colors::PARTIAL.mix(0.35).stroke_width(canvas.px(1.0));
+    let path_style = colors::PARTIAL.mix(0.25).stroke_width(canvas.px(1.0));
     for i in 0..TRAJECTORIES.min(particles.len()) {
         let path = history.iter().map(|step| (step[i][0] as f64, step[i][1] as f64));
         chart
