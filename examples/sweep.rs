@@ -26,6 +26,8 @@ struct Args {
     #[arg(long)]
     time_frequencies: Option<usize>,
     #[arg(long)]
+    relu: bool,
+    #[arg(long)]
     layers: Option<usize>,
     #[arg(long)]
     batch_size: Option<usize>,
@@ -53,6 +55,9 @@ fn main() {
     if let Some(v) = args.hidden {
         c.model.hidden = v;
     }
+    if args.relu {
+        c.model.activation = diffusion_playground::model::denoiser::Activation::Relu;
+    }
     if let Some(v) = args.time_frequencies {
         c.model.time_frequencies = v;
     }
@@ -78,8 +83,9 @@ fn main() {
         c.beta_end = v;
     }
     let label = format!(
-        "{} pf{} tf{} h{}x{} b{} lr{} T{} steps{}",
+        "{} {:?} pf{} tf{} h{}x{} b{} lr{} T{} steps{}",
         c.model.parameterization.name(),
+        c.model.activation,
         c.model.point_frequencies,
         c.model.time_frequencies,
         c.model.hidden,

@@ -36,7 +36,7 @@ fn every_parameterisation_lowers_its_loss() {
 
 #[test]
 fn the_default_model_samples_a_roll_that_two_sample_tests_barely_tell_from_the_data() {
-    // The page's and the command line's defaults, as they are: 1,000 steps.
+    // The page's and the command line's defaults, as they are: 1,500 steps.
     let config = TrainConfig::new().with_seed(1);
     let steps = config.steps;
     let mut trainer = Trainer::new(config, swiss_roll(2000, 1), &Device::flex()).unwrap();

@@ -48,7 +48,7 @@ pub struct TrainArgs {
     /// Seed of the data, the initial weights and the batches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Optimisation steps [default: 1000].
+    /// Optimisation steps [default: 1500].
     #[arg(long)]
     steps: Option<usize>,
     /// Points per step [default: 256].

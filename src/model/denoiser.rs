@@ -4,11 +4,11 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::silu;
+use burn::tensor::activation::{relu, silu};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::embedding::{point_embedding, time_embedding};
+use super::embedding::{point_embedding, time_embedding_with, time_frequencies as frequencies_of};
 use crate::math::forward::Point;
 
 /// What the network's output means. The three mean-style parameterisations come from the
@@ -61,6 +61,27 @@ impl std::str::FromStr for Parameterization {
     }
 }
 
+/// The non-linearity between the layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// `x sigmoid(x)`, smooth (the DDPM U-Net's choice).
+    Silu,
+    /// `max(0, x)`: no exponential, so about twice as fast a step in WebAssembly, where `exp` is
+    /// a library call; with 1.5 times the steps it matches SiLU's samples in less time.
+    #[default]
+    Relu,
+}
+
+impl Activation {
+    fn apply(self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Silu => silu(x),
+            Self::Relu => relu(x),
+        }
+    }
+}
+
 /// The denoiser's shape. Saved next to the weights so they can be loaded again.
 #[derive(Config, Debug, PartialEq)]
 pub struct DenoiserConfig {
@@ -76,6 +97,9 @@ pub struct DenoiserConfig {
     /// Frequencies of the time embedding; it adds `2 * time_frequencies` input features.
     #[config(default = 8)]
     pub time_frequencies: usize,
+    /// The non-linearity.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
     /// Octaves of the Fourier features of each coordinate; it adds `4 * point_frequencies`
     /// input features (0: the raw point only).
     #[config(default = 6)]
@@ -99,6 +123,7 @@ impl DenoiserConfig {
             output: LinearConfig::new(self.hidden, self.parameterization.outputs()).init(device),
             time_frequencies: self.time_frequencies,
             point_frequencies: self.point_frequencies,
+            activation: self.activation,
             parameterization: self.parameterization,
         }
     }
@@ -113,6 +138,8 @@ pub struct Denoiser {
     time_frequencies: usize,
     point_frequencies: usize,
     #[module(skip)]
+    activation: Activation,
+    #[module(skip)]
     parameterization: Parameterization,
 }
 
@@ -121,9 +148,9 @@ impl Denoiser {
     ///
     /// `features` is `[batch, inputs]` (see [`DenoiserConfig::inputs`]); the result is `[batch, outputs]`.
     pub fn forward(&self, features: Tensor<2>) -> Tensor<2> {
-        let mut x = silu(self.input.forward(features)); // [batch, hidden]
+        let mut x = self.activation.apply(self.input.forward(features)); // [batch, hidden]
         for layer in &self.hidden {
-            x = silu(layer.forward(x)); // [batch, hidden]
+            x = self.activation.apply(layer.forward(x)); // [batch, hidden]
         }
         self.output.forward(x) // [batch, outputs]
     }
@@ -157,6 +184,7 @@ pub fn features(
     let per_coordinate = 2 * point_frequencies;
     let width = 2 + 2 * per_coordinate + 2 * time_frequencies;
     let mut flat = vec![0.0_f32; x_t.len() * width];
+    let frequencies = frequencies_of(time_frequencies);
     for ((row, x), &t) in flat.chunks_exact_mut(width).zip(x_t).zip(ts) {
         let (point, rest) = row.split_at_mut(2);
         point.copy_from_slice(x);
@@ -164,7 +192,7 @@ pub fn features(
         for (coordinate, out) in x.iter().zip(fourier.chunks_exact_mut(per_coordinate.max(1))) {
             point_embedding(*coordinate, point_frequencies, out);
         }
-        time_embedding(t, time_frequencies, time);
+        time_embedding_with(t, &frequencies, time);
     }
     Tensor::from_data(TensorData::new(flat, [x_t.len(), width]), device)
 }

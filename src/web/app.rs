@@ -563,7 +563,8 @@ async fn start_backend(app: Shared, training: Rc<RefCell<training::Training>>) {
     if let Ok(el) = by_id::<Element>("backend") {
         let _ = el.set_attribute("data-backend", backend.name());
     }
-    training::set_device(&training, backend.device.clone());
+    let gpu = backend.kind == super::backend::BackendKind::WebGpu;
+    training::set_device(&training, backend.device.clone(), gpu);
     app.borrow_mut().backend = Some(backend);
     run_backend_check(app).await;
 }

@@ -85,6 +85,8 @@ pub struct Training {
     snapshot: Option<Snapshot>,
     last_draw: f64,
     last_publish: f64,
+    /// Where the current run trains.
+    device_name: &'static str,
     /// Time spent training so far in this run (slices only, not the pauses between them).
     train_ms: f64,
 }
@@ -251,8 +253,21 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
 }
 
 /// Hands the panel the device burn runs on, once the backend has started.
-pub fn set_device(state: &Shared, device: Device) {
+/// `gpu` says whether it is WebGPU: then the panel offers both, and trains on WebGPU unless the
+/// reader picks the CPU (for a network this small the CPU can be the faster).
+pub fn set_device(state: &Shared, device: Device, gpu: bool) {
     state.borrow_mut().device = Some(device);
+    if let Ok(select) = by_id::<HtmlSelectElement>("train-device") {
+        let webgpu = dom::document().get_element_by_id("train-device-webgpu");
+        if let Some(option) = webgpu {
+            if gpu {
+                let _ = option.remove_attribute("disabled");
+            } else {
+                let _ = option.set_attribute("disabled", "");
+            }
+        }
+        select.set_value(if gpu { "webgpu" } else { "cpu" });
+    }
     set_status("Ready: press Train.", "idle");
 }
 
@@ -349,7 +364,11 @@ fn new_run(s: &mut Training) -> Result<(), String> {
     if data.len() < 2 {
         return Err("There are no points to train on: draw some on the forward chart first.".into());
     }
-    let device = s.device.clone().ok_or("burn has not started")?;
+    let (device, device_name) = match by_id::<HtmlSelectElement>("train-device")?.value().as_str() {
+        "webgpu" => (s.device.clone().ok_or("burn has not started")?, "WebGPU"),
+        _ => (Device::flex(), "the CPU"),
+    };
+    s.device_name = device_name;
     s.trainer = Some(Trainer::new(config, data.clone(), &device).map_err(|e| e.to_string())?);
     s.data = data;
     s.data_version = data_version;
@@ -671,7 +690,8 @@ fn status(s: &Training) {
     let last = t.losses.last().copied().unwrap_or(f32::NAN);
     let seconds = s.train_ms / 1e3;
     let trained = format!(
-        "Trained {n} steps in {seconds:.1} s ({:.0} steps/s; loss {last:.3})",
+        "Trained {n} steps on {} in {seconds:.1} s ({:.0} steps/s; loss {last:.3})",
+        s.device_name,
         n as f64 / seconds.max(1e-9)
     );
     let (text, state) = match s.chain() {

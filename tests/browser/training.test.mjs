@@ -30,20 +30,20 @@ test('one click trains the default model, particles land on the roll, and every 
   // The panel's settings are the command line's defaults.
   assert.deepEqual(
     await page.evaluate(() => ['train-steps', 'lr', 'hidden', 'batch', 'parameterization'].map((id) => document.getElementById(id).value)),
-    ['1000', '0.015', '32', '256', 'epsilon'],
+    ['1500', '0.015', '32', '256', 'epsilon'],
   );
   assert.match(await page.locator('#score-formula').textContent(), /Train the model below/);
   const before = await canvasStats(page, 'samples-canvas', COLORS);
   await page.click('#train');
   await waitForState(page, ['sampling', 'sampled', 'error'], 180_000);
   const losses = await page.evaluate(() => window.wasmBindings.training_losses());
-  assert.equal(losses.length, 1000);
+  assert.equal(losses.length, 1500);
   assert.ok(mean(losses.slice(-100)) < 0.7 * mean(losses.slice(0, 20)), `loss ${mean(losses.slice(0, 20))} -> ${mean(losses.slice(-100))}`);
   const loss = await canvasStats(page, 'loss-canvas', COLORS);
   assert.ok(loss.counts.noised > 50, 'the loss curve is drawn');
 
   const status = await waitForState(page, ['sampled', 'error'], 120_000);
-  assert.match(status, /Trained 1000 steps in [\d.]+ s .* sampled 1000 points with DDIM \(η = 1\) in 100 steps/);
+  assert.match(status, /Trained 1500 steps on the CPU in [\d.]+ s .* sampled 1000 points with DDIM \(η = 1\) in 100 steps/);
   // Particles are drawn in the forward panel's blue at 90 % opacity over white.
   const after = await canvasStats(page, 'samples-canvas', { particle: [53, 133, 187] });
   assert.notEqual(after.hash, before.hash);
@@ -149,7 +149,7 @@ test('a learning rate of 10 is caught as divergence, and Reset recovers', async 
   await page.fill('#lr', '0.015');
   await page.fill('#train-steps', '30');
   await page.click('#train');
-  assert.match(await waitForState(page, ['sampled', 'error'], 120_000), /Trained 30 steps/);
+  assert.match(await waitForState(page, ['sampled', 'error'], 120_000), /Trained 30 steps on the CPU/);
   assert.deepEqual(page.problems, []);
 });
 

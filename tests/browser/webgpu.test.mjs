@@ -17,3 +17,21 @@ test('burn runs on WebGPU and its result matches the math core', async () => {
   await screenshot(page, 'webgpu');
   assert.deepEqual(page.problems, []);
 });
+
+test('the model trains and samples on WebGPU (SwiftShader here, so only a few steps)', async () => {
+  const page = await openPage(ctx.browser, ctx.server.url);
+  await waitForBackend(page, 300_000);
+  assert.equal(await page.locator('#train-device').inputValue(), 'webgpu', 'WebGPU is the default where the page runs on it');
+  await page.fill('#train-steps', '10');
+  await page.fill('#sample-steps', '5');
+  await page.click('#train');
+  await page.waitForFunction(
+    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  assert.match(await page.locator('#train-status').textContent(), /Trained 10 steps on WebGPU .* in 5 steps/);
+  const losses = await page.evaluate(() => window.wasmBindings.training_losses());
+  assert.ok(losses.length === 10 && losses.every(Number.isFinite), String(losses));
+  assert.deepEqual(page.problems, []);
+});
