@@ -65,6 +65,8 @@ pub struct App {
     /// The trained model's predictions at the current view, and whether some are being computed.
     learned: Option<Learned>,
     learned_pending: bool,
+    /// Panels skipped by the last redraw because they were off screen.
+    stale: Vec<Panel>,
     backend: Option<Backend>,
     frame_pending: bool,
     dragging: bool,
@@ -94,6 +96,7 @@ impl App {
             forward_frame: None,
             learned: None,
             learned_pending: false,
+            stale: Vec::new(),
             backend: None,
             frame_pending: false,
             dragging: false,
@@ -142,7 +145,18 @@ impl App {
             eps: &self.eps,
             model,
         };
-        let show = |panel: Panel| self.params.panel.is_none_or(|p| p == panel);
+        // A panel is drawn when it is shown and on screen; one scrolled away is only marked
+        // stale, and drawn when it scrolls into view (see `wire_scroll`).
+        let mut stale = std::mem::take(&mut self.stale);
+        let embedded = self.params.panel;
+        let mut show = |panel: Panel| {
+            let wanted = embedded.is_none_or(|p| p == panel);
+            let on_screen = wanted && dom::on_screen(&format!("panel-{}", panel.name()));
+            if wanted && !on_screen {
+                stale.push(panel);
+            }
+            on_screen
+        };
 
         if show(Panel::Schedule) {
             report(
@@ -193,6 +207,7 @@ impl App {
             set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
         }
 
+        self.stale = stale;
         let elapsed = dom::now_ms() - started;
         TIMINGS.with(|t| {
             let mut t = t.borrow_mut();
@@ -548,12 +563,26 @@ fn wire_drawing(app: &Shared) -> Result<(), String> {
 }
 
 fn wire_resize(app: &Shared) {
-    let app = app.clone();
+    let resize_app = app.clone();
     let on_resize = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-        App::redraw(&app);
+        App::redraw(&resize_app);
     });
     let _ = dom::window().add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
     on_resize.forget();
+    // Panels skipped while off screen are drawn as they scroll into view.
+    let app = app.clone();
+    let on_scroll = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        let due = app
+            .borrow()
+            .stale
+            .iter()
+            .any(|p| dom::on_screen(&format!("panel-{}", p.name())));
+        if due {
+            App::redraw(&app);
+        }
+    });
+    let _ = dom::window().add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
+    on_scroll.forget();
 }
 
 async fn start_backend(app: Shared, training: Rc<RefCell<training::Training>>) {

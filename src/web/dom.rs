@@ -50,3 +50,19 @@ pub fn show_fatal(message: &str) {
 pub fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// Whether any part of the element with this id is inside the window (with a margin of half a
+/// window, so a panel is ready just before it scrolls in). Missing elements count as visible.
+pub fn on_screen(id: &str) -> bool {
+    let Ok(el) = by_id::<Element>(id) else {
+        return true;
+    };
+    let rect = el.get_bounding_client_rect();
+    let height = window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(f64::INFINITY);
+    let margin = height / 2.0;
+    rect.bottom() >= -margin && rect.top() <= height + margin && rect.height() > 0.0
+}

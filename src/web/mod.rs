@@ -80,7 +80,7 @@ pub fn benchmark_training(steps: usize, hidden: usize, batch: usize, relu: bool)
     let losses: Vec<Tensor<1>> = (0..steps.max(1)).map(|_| trainer.step_lazy()).collect();
     let values = Tensor::cat(losses, 0)
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .map_err(|e| JsError::new(&format!("{e:?}")))?;
     let elapsed = dom::now_ms() - started;
     if values.iter().any(|l| !l.is_finite()) {

@@ -1,9 +1,18 @@
 // Benchmarks (printed numbers, not pass/fail): the time to redraw every panel for one step of
-// the t slider, measured inside the page over 2,000 Swiss-roll points, and the size of the wasm.
+// the t slider, measured inside the page over 2,000 Swiss-roll points; training in the page from
+// one click; burn against TensorFlow.js on the same network in the same browser; the wasm size.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serveDist, launch, openPage, waitForBackend, settle, DIST } from './harness.mjs';
+import { loadTfjs, tfjsStepsPerSecond } from './tfjs.mjs';
+
+/** Runs `run` `n` times, one after another, and returns the results. */
+async function sequential(n, run) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await run());
+  return out;
+}
 
 const STEPS = 200;
 
@@ -37,16 +46,37 @@ try {
     );
     await page.context().close();
   }
-  // Training in the page: the default network and batch, on the CPU fallback.
+  // Training in the page: one click with the defaults, on the CPU fallback, until sampling starts.
   const page = await openPage(browser, server.url);
   await waitForBackend(page);
-  await page.fill('#train-steps', '300');
   const started = Date.now();
   await page.click('#train');
-  await page.waitForFunction(() => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state), null, { timeout: 300_000 });
+  await page.waitForFunction(() => ['sampling', 'sampled', 'error'].includes(document.querySelector('#train-status').dataset.state), null, { timeout: 300_000 });
   const seconds = (Date.now() - started) / 1000;
   const steps = (await page.evaluate(() => window.wasmBindings.training_losses())).length;
-  console.log(`training in the page (CPU fallback, MLP 34-128-128-128-2, batch 256, Adam): ${steps} steps + 100 sampling steps in ${seconds.toFixed(1)} s, about ${(steps / seconds).toFixed(0)} steps/s`);
+  console.log(`training in the page with the defaults (CPU fallback): ${steps} steps, ${seconds.toFixed(2)} s from the click to the first reverse step`);
+  console.log(`  the panel says: ${await page.locator('#train-status').textContent()}`);
+
+  // burn against TensorFlow.js in this same browser: the same MLP (42-32-32-32-2), batch 256,
+  // Adam, losses read once at the end; 300 steps after a warm-up, best of three runs.
+  await loadTfjs(page);
+  for (const relu of [true, false]) {
+    const activation = relu ? 'ReLU (our default)' : 'SiLU';
+    const best = async (run) => Math.max(...(await sequential(3, run)).map((v) => v ?? 0));
+    const ours = await best(async () => 300 / (await page.evaluate((relu) => window.wasmBindings.benchmark_training(300, 32, 256, relu), relu)) * 1000);
+    const rows = [`burn (flex, wasm simd128) ${ours.toFixed(0)}`];
+    let fastest = 0;
+    for (const backend of ['wasm', 'webgl', 'cpu']) {
+      const tf = await best(() => tfjsStepsPerSecond(page, backend, { relu }).catch(() => null));
+      if (!tf) {
+        rows.push(`TensorFlow.js ${backend}: did not start`);
+        continue;
+      }
+      fastest = Math.max(fastest, tf);
+      rows.push(`TensorFlow.js ${backend} ${tf.toFixed(0)}`);
+    }
+    console.log(`training steps/s, ${activation}: ${rows.join(', ')}; burn is ${(ours / fastest).toFixed(1)}x TensorFlow.js's fastest backend here`);
+  }
   await page.context().close();
 } finally {
   await browser.close();

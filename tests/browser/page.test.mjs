@@ -147,3 +147,18 @@ test('every schedule kind and beta slider redraws the schedule chart', async () 
   assert.ok(b1 <= bT, `beta_1 = ${b1} > beta_T = ${bT}`);
   assert.deepEqual(page.problems, []);
 });
+
+test('panels off screen are drawn when they scroll into view', async () => {
+  const page = await openPage(ctx.browser, ctx.server.url, { height: 500 });
+  await waitForBackend(page);
+  await page.locator('#t').fill('40');
+  await page.locator('#t').dispatchEvent('input');
+  await settle(page);
+  await page.locator('#panel-score').scrollIntoViewIfNeeded();
+  await settle(page);
+  await settle(page);
+  const score = await canvasStats(page, 'score-canvas', { exact: [70, 70, 70] });
+  assert.ok(score.counts.exact > 100, `the exact score arrows are drawn (${score.counts.exact} px)`);
+  assert.match(await page.locator('#score-formula').textContent(), /∇ log q\(xt\) = .* \/ 0\.0\d+/);
+  assert.deepEqual(page.problems, []);
+});
