@@ -7,25 +7,27 @@ use crate::math::forward::Point;
 use crate::model::sample::Sampler;
 use crate::web::canvas::{Canvas, dots, err};
 
-/// The loss per step on a log axis, with a moving average over 50 steps.
+/// The loss per step (a moving average over 50 steps) on a linear axis from 0.
 pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
     let root = canvas.area()?;
     root.fill(&WHITE).map_err(err)?;
-    let finite: Vec<f64> = losses
+    // The scale follows the smoothed curve, so a single wild batch does not flatten it.
+    let early: Vec<f64> = losses
         .iter()
+        .take(60)
         .map(|&l| l as f64)
-        .filter(|l| l.is_finite() && *l > 0.0)
+        .filter(|l| l.is_finite())
         .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(0.5);
-    let hi = finite.iter().copied().fold(0.0, f64::max).max(1.0);
+    let hi = if early.is_empty() {
+        2.0
+    } else {
+        early.iter().sum::<f64>() / early.len() as f64 * 1.3
+    };
     let mut chart = ChartBuilder::on(&root)
         .margin(canvas.px(8.0))
         .x_label_area_size(canvas.px(30.0))
         .y_label_area_size(canvas.px(48.0))
-        .build_cartesian_2d(
-            0.0..(losses.len().max(10)) as f64,
-            (lo * 0.8..hi * 1.2).log_scale(),
-        )
+        .build_cartesian_2d(0.0..(losses.len().max(10)) as f64, 0.0..hi)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -40,13 +42,14 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
         .label_style(canvas.font(11.0))
         .draw()
         .map_err(err)?;
+    let lo = 0.0;
     let window = 50;
     // At most about 600 points on the curve, however long the run.
     let stride = (losses.len() / 600).max(1);
     let smooth = (0..losses.len()).step_by(stride).filter_map(|i| {
         let part = &losses[i.saturating_sub(window - 1)..=i];
         let m = part.iter().map(|&l| l as f64).sum::<f64>() / part.len() as f64;
-        m.is_finite().then_some((i as f64, m.max(lo)))
+        m.is_finite().then_some((i as f64, m.clamp(lo, hi)))
     });
     chart
         .draw_series(LineSeries::new(
@@ -58,7 +61,7 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
 }
 
 /// How many particles' paths are drawn: enough to see the flow, few enough to stay legible.
-const TRAJECTORIES: usize = 25;
+const TRAJECTORIES: usize = 12;
 
 /// The data in grey, the paths of a few particles through the chain, and every particle now.
 pub fn draw_samples(
