@@ -30,8 +30,8 @@ node tests/browser/bench.mjs
 # `cargo test --release` built target/release/diffusion for the CLI tests; a separate
 # `cargo build --release` would recompile burn with the non-test feature set.
 bench_dir="$(mktemp -d)"
-echo "native training (the same network and batch, burn flex on one core):"
-target/release/diffusion swissroll train --steps 1000 --out "$bench_dir/model"
+echo "native training with the defaults (the page's network, batch and steps; burn flex on one core):"
+target/release/diffusion swissroll train --out "$bench_dir/model"
 rm -rf "$bench_dir"
 
 say "all tests passed in $((SECONDS - started)) s"
