@@ -23,6 +23,8 @@ pub enum Panel {
     Score,
     /// The model trained in the page, and its samples.
     Train,
+    /// The MNIST U-Net sampling digits.
+    Digits,
 }
 
 impl Panel {
@@ -43,6 +45,7 @@ impl Panel {
             Self::Posterior => "posterior",
             Self::Score => "score",
             Self::Train => "train",
+            Self::Digits => "digits",
         }
     }
 }

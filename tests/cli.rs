@@ -274,3 +274,63 @@ fn swissroll_train_then_sample_writes_points() {
         "batch size",
     );
 }
+
+#[test]
+fn mnist_sample_writes_grayscale_pngs_and_refuses_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("digits");
+    let out_str = out.to_string_lossy();
+    let run = diffusion(&[
+        "mnist", "sample", "--n", "3", "--out", &out_str, "--steps", "2", "--label", "7",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("sampled 3 digits"));
+    for i in 0..3 {
+        let file = std::fs::File::open(out.join(format!("{i:05}.png"))).unwrap();
+        let decoder = png::Decoder::new(std::io::BufReader::new(file));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert_eq!((info.width, info.height), (28, 28));
+        assert_eq!(info.color_type, png::ColorType::Grayscale);
+        assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    }
+    assert!(!out.join("00003.png").exists());
+    assert_clean_failure(
+        &["mnist", "sample", "--n", "2", "--out", &out_str, "--label", "12"],
+        "12",
+    );
+    assert_clean_failure(&["mnist", "sample", "--n", "0", "--out", &out_str], "--n");
+    assert_clean_failure(
+        &[
+            "mnist",
+            "sample",
+            "--n",
+            "2",
+            "--out",
+            &out_str,
+            "--sampler",
+            "euler",
+        ],
+        "euler",
+    );
+    // Damaged weights given with --weights: a sentence, not a panic.
+    let weights = dir.path().join("weights");
+    std::fs::create_dir_all(&weights).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist");
+    std::fs::copy(shipped.join("unet.json"), weights.join("unet.json")).unwrap();
+    let bytes = std::fs::read(shipped.join("unet.safetensors")).unwrap();
+    std::fs::write(weights.join("unet.safetensors"), &bytes[..bytes.len() / 3]).unwrap();
+    assert_clean_failure(
+        &[
+            "mnist",
+            "sample",
+            "--n",
+            "1",
+            "--out",
+            &out_str,
+            "--weights",
+            &weights.to_string_lossy(),
+        ],
+        "truncated",
+    );
+}

@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file.
 
+mod mnist;
 mod schedule;
 mod swissroll;
 
@@ -22,6 +23,11 @@ enum Command {
         #[command(subcommand)]
         command: swissroll::SwissrollCommand,
     },
+    /// Handwritten digits from the shipped U-Net.
+    Mnist {
+        #[command(subcommand)]
+        command: mnist::MnistCommand,
+    },
 }
 
 /// Runs one parsed command.
@@ -29,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schedule(args) => schedule::run(&args),
         Command::Swissroll { command } => swissroll::run(command),
+        Command::Mnist { command } => mnist::run(command),
     }
 }
 

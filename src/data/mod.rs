@@ -3,8 +3,10 @@
 //! - [`swiss_roll`]: the 2-D Swiss roll of seed 004.
 //! - [`two_moons`], [`eight_gaussians`]: other shapes to train on.
 //! - [`DataSet`]: the page's choice among them (or points the reader drew).
+//! - [`mnist`]: handwritten digits in the project's binary format.
 //! - [`standard_normal`]: Gaussian noise of any dimension, the `eps` of the forward process.
 
+pub mod mnist;
 mod shapes;
 mod swiss_roll;
 

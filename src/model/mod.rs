@@ -7,11 +7,17 @@
 //! - [`train`]: batches, losses and the Adam loop.
 //! - [`sample`]: reverse chains (DDPM, DDIM) driven by a trained denoiser.
 //! - [`store`]: saving a trained denoiser and its config, and loading them back.
+//! - [`unet`]: the U-Net for 28x28 digits, with time and class embeddings.
+//! - [`digits`]: training it on MNIST, and guided reverse chains over digit images.
+//! - [`weights`]: loading the shipped U-Net weights (safetensors from the PyTorch trainer).
 
 pub mod denoiser;
+pub mod digits;
 pub mod embedding;
 pub mod forward;
 pub mod points;
 pub mod sample;
 pub mod store;
 pub mod train;
+pub mod unet;
+pub mod weights;

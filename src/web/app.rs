@@ -119,7 +119,8 @@ impl App {
             Box::new(move || App::redraw(&app))
         };
         let training = training::start(source, on_model)?;
-        wasm_bindgen_futures::spawn_local(start_backend(app, training));
+        let digits = super::digits::start()?;
+        wasm_bindgen_futures::spawn_local(start_backend(app, training, digits));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
             let _ = body.set_attribute("data-ready", "true");
@@ -198,6 +199,9 @@ impl App {
             );
         }
 
+        if show(Panel::Digits) {
+            super::digits::draw_forward(&self.schedule, self.params.t);
+        }
         if show(Panel::Score) {
             let field = panels::score::compute(&scene);
             report(
@@ -585,7 +589,11 @@ fn wire_resize(app: &Shared) {
     on_scroll.forget();
 }
 
-async fn start_backend(app: Shared, training: Rc<RefCell<training::Training>>) {
+async fn start_backend(
+    app: Shared,
+    training: Rc<RefCell<training::Training>>,
+    digits: Rc<RefCell<super::digits::DigitsPanel>>,
+) {
     set_text("backend", "starting burn…");
     let backend = Backend::init().await;
     set_text("backend", &format!("Backend: {}", backend.describe()));
@@ -594,6 +602,11 @@ async fn start_backend(app: Shared, training: Rc<RefCell<training::Training>>) {
     }
     let gpu = backend.kind == super::backend::BackendKind::WebGpu;
     training::set_device(&training, backend.device.clone(), gpu);
+    wasm_bindgen_futures::spawn_local(super::digits::load(
+        digits,
+        backend.device.clone(),
+        backend.name(),
+    ));
     app.borrow_mut().backend = Some(backend);
     run_backend_check(app).await;
 }

@@ -5,12 +5,14 @@
 //! - [`panels`]: one file a chart, each a pure `draw(canvas, scene)`.
 //! - [`backend`]: burn on WebGPU, or on the CPU when the browser has no WebGPU.
 //! - [`training`]: the 2-D model trained and sampled live, a few steps a frame.
+//! - [`digits`]: the MNIST U-Net, fetched from `assets/mnist/` and sampled live.
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
 mod backend;
 mod canvas;
 mod controls;
+mod digits;
 mod dom;
 mod panels;
 mod training;

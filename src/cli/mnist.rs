@@ -1,0 +1,151 @@
+//! `diffusion mnist sample`: handwritten digits from the shipped U-Net, as PNG files.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use burn::tensor::Device;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use diffusion_playground::data::mnist::{SIDE, to_byte};
+use diffusion_playground::model::digits::{DigitChain, DigitRequest};
+use diffusion_playground::model::sample::Sampler;
+use diffusion_playground::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
+
+/// The shipped weights, built into the binary so it samples from any working directory.
+const SHIPPED_CONFIG: &str = include_str!("../../assets/mnist/unet.json");
+const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../assets/mnist/unet.safetensors");
+/// Digits sampled together (one network evaluation covers them all).
+const BATCH: usize = 25;
+
+#[derive(Subcommand, Debug)]
+pub enum MnistCommand {
+    /// Sample N digits with the shipped U-Net and write DIR/00000.png, ... (28x28 grayscale).
+    Sample(SampleArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// The number of digits.
+    #[arg(long)]
+    n: usize,
+    /// The directory to write the PNG files into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// Ask for this digit (0-9); without it, the classes take turns: 0, 1, ..., 9, 0, ...
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
+    label: Option<u8>,
+    /// Classifier-free guidance weight w: eps = (1 + w) eps(x, label) - w eps(x).
+    #[arg(long, default_value_t = 2.0)]
+    guidance: f32,
+    /// ddpm or ddim.
+    #[arg(long, default_value = "ddim")]
+    sampler: String,
+    /// Reverse steps [default: 50 for ddim, T for ddpm].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// DDIM's eta (0: deterministic).
+    #[arg(long, default_value_t = 0.0)]
+    eta: f64,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// A directory with unet.json and unet.safetensors to use instead of the shipped weights.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+}
+
+pub fn run(command: MnistCommand) -> anyhow::Result<()> {
+    match command {
+        MnistCommand::Sample(args) => sample(args),
+    }
+}
+
+fn sample(args: SampleArgs) -> anyhow::Result<()> {
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    if !(args.guidance.is_finite() && (0.0..=20.0).contains(&args.guidance)) {
+        bail!("--guidance must be between 0 and 20, not {}", args.guidance);
+    }
+    if !(0.0..=1.0).contains(&args.eta) {
+        bail!("--eta must be between 0 and 1, not {}", args.eta);
+    }
+    let sampler = Sampler::parse(&args.sampler, args.eta).map_err(|e| anyhow!(e))?;
+    let (config, weights) = match &args.weights {
+        Some(dir) => (
+            std::fs::read_to_string(dir.join(CONFIG_FILE))
+                .with_context(|| format!("cannot read {}", dir.join(CONFIG_FILE).display()))?,
+            std::fs::read(dir.join(WEIGHTS_FILE))
+                .with_context(|| format!("cannot read {}", dir.join(WEIGHTS_FILE).display()))?,
+        ),
+        None => (SHIPPED_CONFIG.to_string(), SHIPPED_WEIGHTS.to_vec()),
+    };
+    let info = WeightsInfo::parse(&config).map_err(|e| anyhow!(e))?;
+    let schedule = info.schedule().map_err(|e| anyhow!(e))?;
+    let steps = args.steps.unwrap_or(match sampler {
+        Sampler::Ddpm => schedule.steps(),
+        Sampler::Ddim { .. } => 50,
+    });
+    if steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let device = Device::flex();
+    let model = load_unet(&info, weights, &device).map_err(|e| anyhow!(e))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+
+    let labels: Vec<Option<u8>> = (0..args.n)
+        .map(|i| Some(args.label.unwrap_or((i % 10) as u8)))
+        .collect();
+    let bar = ProgressBar::new(args.n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} digits, {elapsed}").expect("valid template"),
+    );
+    let started = Instant::now();
+    for (batch, chunk) in labels.chunks(BATCH).enumerate() {
+        let request = DigitRequest {
+            labels: chunk.to_vec(),
+            guidance: args.guidance,
+            sampler,
+            steps,
+            seed: args.seed.wrapping_mul(1_000_003).wrapping_add(batch as u64),
+        };
+        let mut chain = DigitChain::new(&schedule, request);
+        chain.run(&model, &schedule, &device).map_err(|e| anyhow!(e))?;
+        for (i, image) in chain.images.iter().enumerate() {
+            let path = args.out.join(format!("{:05}.png", batch * BATCH + i));
+            write_png(&path, &image.map(to_byte))?;
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    println!(
+        "sampled {} digits ({}, {} steps{}) in {:.1} s into {}",
+        args.n,
+        sampler,
+        steps.min(schedule.steps()),
+        if args.guidance > 0.0 {
+            format!(", guidance {}", args.guidance)
+        } else {
+            String::new()
+        },
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// A 28x28 8-bit grayscale PNG.
+fn write_png(path: &Path, pixels: &[u8]) -> anyhow::Result<()> {
+    let write = || -> Result<(), png::EncodingError> {
+        let file = BufWriter::new(File::create(path)?);
+        let mut encoder = png::Encoder::new(file, SIDE as u32, SIDE as u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.write_header()?.write_image_data(pixels)
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}

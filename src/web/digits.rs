@@ -1,0 +1,378 @@
+//! The MNIST panel: the shipped U-Net, fetched from `assets/mnist/`, samples a grid of 16 digits
+//! live, one reverse step per animation frame, each noisy `x_t` beside the model's guess of
+//! `x_0`; real digits move through `q(x_t | x_0)` under the page's t slider. The weights load
+//! in the background: until they arrive, or if they are missing or damaged, this panel says so
+//! and every other panel works as before.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{
+    CanvasRenderingContext2d, Element, Event, HtmlButtonElement, HtmlCanvasElement, HtmlInputElement,
+    HtmlSelectElement, ImageData,
+};
+
+use super::dom::{self, by_id, set_text};
+use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
+use crate::data::standard_normal;
+use crate::math::NoiseSchedule;
+use crate::model::digits::{DigitChain, DigitRequest, Image};
+use crate::model::sample::Sampler;
+use crate::model::unet::UNet;
+use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
+
+/// Digits in the grid.
+const GRID: usize = 16;
+/// Real digits in the forward row.
+const FORWARD: usize = 8;
+/// Screen pixels per digit pixel.
+const ZOOM: usize = 3;
+/// Where the page finds the weights (relative to the page).
+const WEIGHTS_DIR: &str = "assets/mnist/";
+
+/// The sample digits shipped in the page, for the forward row.
+static SAMPLE: &[u8] = include_bytes!("../../assets/mnist-sample.bin");
+
+/// The panel's state.
+#[derive(Default)]
+pub struct DigitsPanel {
+    device: Option<Device>,
+    backend: &'static str,
+    model: Option<UNet>,
+    schedule: Option<NoiseSchedule>,
+    chain: Option<DigitChain>,
+    running: bool,
+    busy: bool,
+    generation: u64,
+    /// Milliseconds the last reverse steps took, for the steps-per-second read-out.
+    step_ms: Vec<f64>,
+    started_ms: f64,
+}
+
+type Shared = Rc<RefCell<DigitsPanel>>;
+
+/// Wires the panel; the weights are fetched once the backend is known (see [`load`]).
+pub fn start() -> Result<Shared, String> {
+    let state: Shared = Rc::new(RefCell::new(DigitsPanel::default()));
+    for (id, action) in [
+        ("digits-sample", Action::Sample),
+        ("digits-pause", Action::Pause),
+        ("digits-step", Action::Step),
+    ] {
+        let button: HtmlButtonElement = by_id(id)?;
+        let state = state.clone();
+        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| on_action(&state, action));
+        button
+            .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
+            .map_err(|_| format!("cannot listen to #{id}"))?;
+        handler.forget();
+    }
+    set_status("Waiting for burn…", "idle");
+    Ok(state)
+}
+
+/// Fetches `unet.json` and `unet.safetensors` and builds the network on `device`. Failures are
+/// shown in the panel (and only there).
+pub async fn load(state: Shared, device: Device, backend: &'static str) {
+    {
+        let mut s = state.borrow_mut();
+        s.device = Some(device.clone());
+        s.backend = backend;
+    }
+    set_status("Loading the U-Net's weights…", "loading");
+    let loaded = async {
+        let config = fetch_bytes(&format!("{WEIGHTS_DIR}{CONFIG_FILE}")).await?;
+        let config = String::from_utf8(config).map_err(|_| format!("{CONFIG_FILE} is not text"))?;
+        let info = WeightsInfo::parse(&config)?;
+        let weights = fetch_bytes(&format!("{WEIGHTS_DIR}{WEIGHTS_FILE}")).await?;
+        let size = weights.len();
+        let model = load_unet(&info, weights, &device)?;
+        Ok::<_, String>((model, info, size))
+    }
+    .await;
+    let mut s = state.borrow_mut();
+    match loaded {
+        Ok((model, info, size)) => {
+            s.schedule = info.schedule().ok();
+            s.model = Some(model);
+            set_status(
+                &format!(
+                    "U-Net loaded ({:.2} MB, {} steps of training on {}). Press Sample.",
+                    size as f64 / 1e6,
+                    info.trained_steps,
+                    info.device
+                ),
+                "ready",
+            );
+        }
+        Err(e) => {
+            set_status(
+                &format!("The digit model could not be loaded: {e}. The other panels are not affected."),
+                "error",
+            );
+        }
+    }
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = wasm_bindgen_futures::JsFuture::from(dom::window().fetch_with_str(url))
+        .await
+        .map_err(|_| format!("{url} could not be fetched"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!("{url} is missing (HTTP {})", response.status()));
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|_| format!("{url} could not be read"))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|_| format!("{url} was cut off while downloading"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Sample,
+    Pause,
+    Step,
+}
+
+fn on_action(state: &Shared, action: Action) {
+    let mut s = state.borrow_mut();
+    let Some(schedule) = s.schedule.clone() else {
+        return;
+    };
+    if s.model.is_none() {
+        return;
+    }
+    match action {
+        Action::Sample => match request() {
+            Ok(request) => {
+                s.chain = Some(DigitChain::new(&schedule, request));
+                s.generation += 1;
+                s.running = true;
+                s.step_ms.clear();
+                s.started_ms = dom::now_ms();
+                draw(&s);
+                drop(s);
+                animate(state);
+            }
+            Err(e) => set_status(&e, "error"),
+        },
+        Action::Pause => {
+            s.running = false;
+            status(&s);
+        }
+        Action::Step => {
+            s.running = false;
+            if s.chain.as_ref().is_none_or(|c| c.current_t().is_none()) {
+                match request() {
+                    Ok(request) => s.chain = Some(DigitChain::new(&schedule, request)),
+                    Err(e) => return set_status(&e, "error"),
+                }
+            }
+            drop(s);
+            animate(state);
+        }
+    }
+}
+
+/// The chain the panel's controls ask for.
+fn request() -> Result<DigitRequest, String> {
+    let number = |id: &str| by_id::<HtmlInputElement>(id).map(|e| e.value_as_number());
+    let digit = by_id::<HtmlSelectElement>("digits-label")?.value();
+    let label = digit.parse::<u8>().ok().filter(|d| *d <= 9);
+    let guidance = number("digits-guidance")? as f32;
+    let steps = number("digits-steps")?;
+    let eta = number("digits-eta")?;
+    let seed = number("digits-seed")?;
+    if !(steps.is_finite() && steps >= 1.0) {
+        return Err("the number of reverse steps must be at least 1".into());
+    }
+    let sampler = Sampler::parse(
+        &by_id::<HtmlSelectElement>("digits-sampler")?.value(),
+        eta.clamp(0.0, 1.0),
+    )?;
+    Ok(DigitRequest {
+        // "any": the classes take turns, so the grid shows every digit.
+        labels: (0..GRID).map(|i| Some(label.unwrap_or((i % 10) as u8))).collect(),
+        guidance: if guidance.is_finite() {
+            guidance.max(0.0)
+        } else {
+            0.0
+        },
+        sampler,
+        steps: steps as usize,
+        seed: if seed.is_finite() { seed.max(0.0) as u64 } else { 0 },
+    })
+}
+
+/// One reverse step per animation frame while running (or one step, for Step).
+fn animate(state: &Shared) {
+    let state = state.clone();
+    let callback = Closure::once_into_js(move |_: f64| {
+        wasm_bindgen_futures::spawn_local(async move {
+            let (mut chain, model, schedule, device, generation) = {
+                let mut s = state.borrow_mut();
+                if s.busy {
+                    return;
+                }
+                let (Some(chain), Some(model), Some(schedule), Some(device)) = (
+                    s.chain.take(),
+                    s.model.clone(),
+                    s.schedule.clone(),
+                    s.device.clone(),
+                ) else {
+                    return;
+                };
+                s.busy = true;
+                (chain, model, schedule, device, s.generation)
+            };
+            let started = dom::now_ms();
+            let result = match chain.inputs(&device) {
+                Some((x, ts, labels)) => model
+                    .forward(x, &ts, &labels)
+                    .into_data_async()
+                    .await
+                    .map_err(|e| format!("{e:?}"))
+                    .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")))
+                    .map(|out| chain.advance(&schedule, &out)),
+                None => Ok(()),
+            };
+            let mut s = state.borrow_mut();
+            s.busy = false;
+            if s.generation != generation {
+                return;
+            }
+            s.step_ms.push(dom::now_ms() - started);
+            let done = chain.current_t().is_none();
+            s.chain = Some(chain);
+            if let Err(e) = result {
+                s.running = false;
+                return set_status(&format!("Sampling failed: {e}"), "error");
+            }
+            if done {
+                s.running = false;
+            }
+            status(&s);
+            draw(&s);
+            let again = s.running;
+            drop(s);
+            if again {
+                animate(&state);
+            }
+        });
+    });
+    let _ = dom::window().request_animation_frame(callback.unchecked_ref());
+}
+
+fn set_status(text: &str, state: &str) {
+    set_text("digits-status", text);
+    if let Ok(el) = by_id::<Element>("digits-status") {
+        let _ = el.set_attribute("data-state", state);
+    }
+}
+
+fn status(s: &DigitsPanel) {
+    let Some(chain) = &s.chain else { return };
+    let taken = chain.taken;
+    let total = chain.timesteps.len();
+    let mean = s.step_ms.iter().sum::<f64>() / s.step_ms.len().max(1) as f64;
+    let rate = if mean > 0.0 { 1000.0 / mean } else { 0.0 };
+    match chain.current_t() {
+        None => set_status(
+            &format!(
+                "{GRID} digits in {total} steps on {}: {:.1} s ({rate:.1} steps/s).",
+                s.backend,
+                (dom::now_ms() - s.started_ms) / 1e3
+            ),
+            "done",
+        ),
+        Some(t) => set_status(
+            &format!(
+                "Step {taken}/{total}, t = {t}, on {} ({rate:.1} steps/s)",
+                s.backend
+            ),
+            if s.running { "sampling" } else { "paused" },
+        ),
+    }
+}
+
+/// The grid: for each digit, `x_t` beside the predicted `x_0`.
+fn draw(s: &DigitsPanel) {
+    let Some(chain) = &s.chain else { return };
+    let pairs: Vec<(&Image, &Image)> = chain.images.iter().zip(&chain.predicted_x0).collect();
+    let columns = 8; // four pairs a row
+    let images: Vec<&Image> = pairs.iter().flat_map(|(x, x0)| [*x, *x0]).collect();
+    if let Err(e) = paint("digits-canvas", &images, columns) {
+        web_sys::console::error_1(&e.into());
+    }
+}
+
+/// Draws the forward row: the first real digits of each class, noised to `t` with fixed noise.
+pub fn draw_forward(schedule: &NoiseSchedule, t: usize) {
+    thread_local! {
+        static ROW: (Vec<Image>, Vec<Image>) = {
+            let digits = Digits::parse(SAMPLE).expect("the shipped sample is valid (tested natively)");
+            let chosen: Vec<usize> = (0..FORWARD).map(|i| digits.labels.iter().position(|&l| l as usize == i).unwrap_or(0)).collect();
+            let images = chosen.iter().map(|&i| {
+                let mut image = [0.0; PIXELS];
+                image.iter_mut().zip(digits.unit(i)).for_each(|(p, v)| *p = v);
+                image
+            }).collect();
+            let noise = standard_normal::<PIXELS>(FORWARD, 0x6d6e);
+            (images, noise)
+        };
+    }
+    ROW.with(|(images, noise)| {
+        let noised: Vec<Image> = images
+            .iter()
+            .zip(noise)
+            .map(|(x0, e)| schedule.add_noise(x0, e, t))
+            .collect();
+        let refs: Vec<&Image> = noised.iter().collect();
+        if let Err(e) = paint("digits-forward", &refs, FORWARD) {
+            web_sys::console::error_1(&e.into());
+        }
+    });
+}
+
+/// Paints 28x28 images (values in [-1, 1], black ink on white) in a grid of `columns`.
+fn paint(id: &str, images: &[&Image], columns: usize) -> Result<(), String> {
+    let canvas: HtmlCanvasElement = by_id(id)?;
+    let rows = images.len().div_ceil(columns);
+    let gap = 2;
+    let cell = SIDE * ZOOM + gap;
+    let (width, height) = (columns * cell, rows * cell);
+    if canvas.width() as usize != width || canvas.height() as usize != height {
+        canvas.set_width(width as u32);
+        canvas.set_height(height as u32);
+    }
+    let mut rgba = vec![255u8; width * height * 4];
+    for (k, image) in images.iter().enumerate() {
+        let (ox, oy) = ((k % columns) * cell, (k / columns) * cell);
+        for y in 0..SIDE * ZOOM {
+            for x in 0..SIDE * ZOOM {
+                let v = 255 - to_byte(image[(y / ZOOM) * SIDE + x / ZOOM]);
+                let at = ((oy + y) * width + ox + x) * 4;
+                rgba[at..at + 3].fill(v);
+            }
+        }
+    }
+    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width as u32, height as u32)
+        .map_err(|_| "cannot make the image data".to_string())?;
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        .ok_or("this browser gave no 2-D canvas context")?;
+    ctx.put_image_data(&data, 0.0, 0.0)
+        .map_err(|_| "cannot draw the digits".to_string())
+}

@@ -1,0 +1,77 @@
+// The MNIST panel: the shipped U-Net loads from assets/mnist/, samples a grid of digits step by
+// step, and real digits follow the t slider; a missing or damaged weights file is reported in
+// this panel while every other panel keeps working.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, settle, screenshot, DIST } from './harness.mjs';
+
+const ctx = servePageAndBrowser();
+
+async function waitForDigits(page, states, timeout = 120_000) {
+  await page.waitForFunction(
+    (states) => states.includes(document.querySelector('#digits-status').dataset.state),
+    states,
+    { timeout },
+  );
+  return page.locator('#digits-status').textContent();
+}
+
+test('the U-Net loads and samples digits step by step, and real digits follow t', async () => {
+  const page = await openPage(ctx.browser, ctx.server.url);
+  await waitForBackend(page);
+  assert.match(await waitForDigits(page, ['ready', 'error']), /U-Net loaded/);
+  await page.locator('#panel-digits').scrollIntoViewIfNeeded();
+  await settle(page);
+  const forward = await canvasStats(page, 'digits-forward');
+  assert.ok(forward.ink > 0.05, 'the real digits are drawn');
+  await page.locator('#t').fill('600');
+  await page.locator('#t').dispatchEvent('input');
+  await settle(page);
+  assert.notEqual((await canvasStats(page, 'digits-forward')).hash, forward.hash, 'the forward row follows t');
+
+  await page.fill('#digits-steps', '6');
+  await page.click('#digits-step');
+  await waitForDigits(page, ['paused', 'done', 'error']);
+  const first = await canvasStats(page, 'digits-canvas');
+  assert.match(await page.locator('#digits-status').textContent(), /Step 1\/6/);
+  await page.click('#digits-sample');
+  const status = await waitForDigits(page, ['done', 'error']);
+  assert.match(status, /16 digits in 6 steps on CPU: [\d.]+ s \([\d.]+ steps\/s\)/);
+  const last = await canvasStats(page, 'digits-canvas');
+  assert.notEqual(last.hash, first.hash, 'the grid changes as the chain runs');
+  assert.ok(last.ink > 0.05 && last.ink < 0.9, `ink ${last.ink}`);
+  await screenshot(page, 'digits');
+  assert.deepEqual(page.problems, []);
+});
+
+for (const [what, respond] of [
+  ['missing', (route) => route.fulfill({ status: 404, body: 'not found' })],
+  ['truncated', async (route) => route.fulfill({ body: (await readFile(join(DIST, 'assets/mnist/unet.safetensors'))).subarray(0, 5000) })],
+  ['corrupt', (route) => route.fulfill({ body: Buffer.alloc(50_000, 7) })],
+]) {
+  test(`a ${what} weights file is reported in the digits panel and the rest of the page works`, async () => {
+    const page = await ctx.browser.newPage();
+    page.problems = [];
+    page.on('pageerror', (err) => page.problems.push(err.message));
+    await page.route('**/assets/mnist/unet.safetensors', respond);
+    await page.goto(ctx.server.url);
+    await page.waitForSelector('body[data-ready=true]');
+    await waitForBackend(page);
+    const status = await waitForDigits(page, ['ready', 'error']);
+    assert.match(status, /could not be loaded: .*(missing|damaged|truncated)/);
+    assert.equal(await page.locator('#digits-status').getAttribute('data-state'), 'error');
+    // The other panels still answer.
+    const before = await canvasStats(page, 'forward-canvas');
+    await page.locator('#t').fill('700');
+    await page.locator('#t').dispatchEvent('input');
+    await settle(page);
+    assert.notEqual((await canvasStats(page, 'forward-canvas')).hash, before.hash);
+    await page.fill('#train-steps', '20');
+    await page.click('#train');
+    await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'sampled', null, { timeout: 60_000 });
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+}
