@@ -29,12 +29,13 @@ pub enum Panel {
 
 impl Panel {
     /// Every panel, in page order.
-    pub const ALL: [Panel; 5] = [
+    pub const ALL: [Panel; 6] = [
         Self::Schedule,
         Self::Forward,
         Self::Posterior,
         Self::Score,
         Self::Train,
+        Self::Digits,
     ];
 
     /// The name used in `?panel=` and as the panel's element id suffix.
@@ -327,6 +328,15 @@ fn read_number(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_panel_can_be_embedded_by_name() {
+        for panel in Panel::ALL {
+            let (p, notes) = Params::from_query(&format!("panel={}", panel.name()));
+            assert_eq!((p.panel, notes), (Some(panel), vec![]));
+        }
+        assert_eq!(Params::from_query("panel=digits").0.panel, Some(Panel::Digits));
+    }
 
     #[test]
     fn empty_query_is_the_default() {

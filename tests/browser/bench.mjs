@@ -78,6 +78,21 @@ try {
     console.log(`training steps/s, ${activation}: ${rows.join(', ')}; burn is ${(ours / fastest).toFixed(1)}x TensorFlow.js's fastest backend here`);
   }
   await page.context().close();
+  // The digits panel: the first grid of 16 digits, DDIM in 25 steps, on the CPU fallback.
+  {
+    const page = await openPage(browser, `${server.url}?panel=digits`);
+    await waitForBackend(page);
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 120_000 });
+    for (const w of ['2', '0']) {
+      await page.fill('#digits-guidance', w);
+      const started = Date.now();
+      await page.click('#digits-sample');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 300_000 });
+      console.log(`digits panel, 16 digits with DDIM in 25 steps on the CPU fallback, guidance w = ${w}${w === '0' ? ' (one network pass a step)' : ' (two passes a step)'}: ` +
+        `${((Date.now() - started) / 1000).toFixed(2)} s from the click; the panel says: ${await page.locator('#digits-status').textContent()}`);
+    }
+    await page.context().close();
+  }
 } finally {
   await browser.close();
   await server.close();

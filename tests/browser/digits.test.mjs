@@ -46,6 +46,16 @@ test('the U-Net loads and samples digits step by step, and real digits follow t'
   assert.deepEqual(page.problems, []);
 });
 
+test('?panel=digits embeds the digits panel alone', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`);
+  await waitForBackend(page);
+  assert.ok(await page.locator('#panel-digits').isVisible());
+  assert.ok(!(await page.locator('#panel-train').isVisible()));
+  assert.ok(!(await page.locator('#notices').isVisible()), 'no correction notice for a valid panel name');
+  assert.match(await waitForDigits(page, ['ready', 'error']), /U-Net loaded/);
+  assert.deepEqual(page.problems, []);
+});
+
 for (const [what, respond] of [
   ['missing', (route) => route.fulfill({ status: 404, body: 'not found' })],
   ['truncated', async (route) => route.fulfill({ body: (await readFile(join(DIST, 'assets/mnist/unet.safetensors'))).subarray(0, 5000) })],
