@@ -50,6 +50,9 @@ pub struct DigitsPanel {
     /// Milliseconds the last reverse steps took, for the steps-per-second read-out.
     step_ms: Vec<f64>,
     started_ms: f64,
+    /// The reader's drawing, in `[-1, 1]` (-1 background).
+    drawing: Vec<f32>,
+    drawing_down: bool,
 }
 
 type Shared = Rc<RefCell<DigitsPanel>>;
@@ -70,8 +73,79 @@ pub fn start() -> Result<Shared, String> {
             .map_err(|_| format!("cannot listen to #{id}"))?;
         handler.forget();
     }
+    state.borrow_mut().drawing = vec![-1.0; PIXELS];
+    wire_drawing(&state)?;
+    paint_drawing(&state.borrow());
     set_status("Waiting for burn…", "idle");
     Ok(state)
+}
+
+/// The 28x28 drawing pad: drag to draw with a soft round brush; Clear wipes it; "Noise and
+/// denoise" runs SDEdit from the chosen t.
+fn wire_drawing(state: &Shared) -> Result<(), String> {
+    let pad: HtmlCanvasElement = by_id("digits-draw")?;
+    for event in ["pointerdown", "pointermove", "pointerup", "pointerleave"] {
+        let state = state.clone();
+        let target = pad.clone();
+        let handler = Closure::<dyn FnMut(web_sys::PointerEvent)>::new(move |e: web_sys::PointerEvent| {
+            let mut s = state.borrow_mut();
+            match e.type_().as_str() {
+                "pointerdown" => s.drawing_down = true,
+                "pointerup" | "pointerleave" => {
+                    s.drawing_down = false;
+                    return;
+                }
+                _ if !s.drawing_down => return,
+                _ => {}
+            }
+            e.prevent_default();
+            let scale = SIDE as f64 / target.client_width().max(1) as f64;
+            let (cx, cy) = (e.offset_x() as f64 * scale, e.offset_y() as f64 * scale);
+            for y in 0..SIDE {
+                for x in 0..SIDE {
+                    let d = ((x as f64 + 0.5 - cx).powi(2) + (y as f64 + 0.5 - cy).powi(2)).sqrt();
+                    let ink = (1.6 - d).clamp(0.0, 1.0) as f32 * 2.0 - 1.0;
+                    let p = &mut s.drawing[y * SIDE + x];
+                    *p = p.max(ink);
+                }
+            }
+            paint_drawing(&s);
+        });
+        pad.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref())
+            .map_err(|_| format!("cannot listen to {event} on the drawing pad"))?;
+        handler.forget();
+    }
+    let slider: HtmlInputElement = by_id("digits-draw-t")?;
+    let on_slide = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        if let Ok(s) = by_id::<HtmlInputElement>("digits-draw-t") {
+            set_text("digits-draw-t-out", &s.value());
+        }
+    });
+    slider
+        .add_event_listener_with_callback("input", on_slide.as_ref().unchecked_ref())
+        .map_err(|_| "cannot listen to #digits-draw-t")?;
+    on_slide.forget();
+    for (id, action) in [
+        ("digits-draw-clear", Action::Clear),
+        ("digits-sdedit", Action::SdEdit),
+    ] {
+        let button: HtmlButtonElement = by_id(id)?;
+        let state = state.clone();
+        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| on_action(&state, action));
+        button
+            .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
+            .map_err(|_| format!("cannot listen to #{id}"))?;
+        handler.forget();
+    }
+    Ok(())
+}
+
+fn paint_drawing(s: &DigitsPanel) {
+    let mut image = [0.0; PIXELS];
+    image.copy_from_slice(&s.drawing);
+    if let Err(e) = paint_zoomed("digits-draw", &[&image], 1, 8) {
+        web_sys::console::error_1(&e.into());
+    }
 }
 
 /// Fetches `unet.json` and `unet.safetensors` and builds the network on `device`. Failures are
@@ -141,10 +215,16 @@ enum Action {
     Sample,
     Pause,
     Step,
+    Clear,
+    SdEdit,
 }
 
 fn on_action(state: &Shared, action: Action) {
     let mut s = state.borrow_mut();
+    if let Action::Clear = action {
+        s.drawing.fill(-1.0);
+        return paint_drawing(&s);
+    }
     let Some(schedule) = s.schedule.clone() else {
         return;
     };
@@ -168,6 +248,30 @@ fn on_action(state: &Shared, action: Action) {
         Action::Pause => {
             s.running = false;
             status(&s);
+        }
+        Action::Clear => {}
+        Action::SdEdit => {
+            let t = by_id::<HtmlInputElement>("digits-draw-t")
+                .map(|e| e.value_as_number())
+                .unwrap_or(400.0);
+            let mut request = match request() {
+                Ok(r) => r,
+                Err(e) => return set_status(&e, "error"),
+            };
+            // The drawing is the only image; no label, so the model keeps to what was drawn.
+            request.labels = vec![None];
+            request.guidance = 0.0;
+            request.steps = request.steps.min(t.max(1.0) as usize);
+            let mut image = [0.0; PIXELS];
+            image.copy_from_slice(&s.drawing);
+            s.chain = Some(DigitChain::from_images(&schedule, request, &[image], t as usize));
+            s.generation += 1;
+            s.running = true;
+            s.step_ms.clear();
+            s.started_ms = dom::now_ms();
+            draw(&s);
+            drop(s);
+            animate(state);
         }
         Action::Step => {
             s.running = false;
@@ -288,7 +392,9 @@ fn status(s: &DigitsPanel) {
     match chain.current_t() {
         None => set_status(
             &format!(
-                "{GRID} digits in {total} steps on {}: {:.1} s ({rate:.1} steps/s).",
+                "{} digit{} in {total} steps on {}: {:.1} s ({rate:.1} steps/s).",
+                chain.images.len(),
+                if chain.images.len() == 1 { "" } else { "s" },
                 s.backend,
                 (dom::now_ms() - s.started_ms) / 1e3
             ),
@@ -345,10 +451,14 @@ pub fn draw_forward(schedule: &NoiseSchedule, t: usize) {
 
 /// Paints 28x28 images (values in [-1, 1], black ink on white) in a grid of `columns`.
 fn paint(id: &str, images: &[&Image], columns: usize) -> Result<(), String> {
+    paint_zoomed(id, images, columns, ZOOM)
+}
+
+fn paint_zoomed(id: &str, images: &[&Image], columns: usize, zoom: usize) -> Result<(), String> {
     let canvas: HtmlCanvasElement = by_id(id)?;
     let rows = images.len().div_ceil(columns);
-    let gap = 2;
-    let cell = SIDE * ZOOM + gap;
+    let gap = if images.len() > 1 { 2 } else { 0 };
+    let cell = SIDE * zoom + gap;
     let (width, height) = (columns * cell, rows * cell);
     if canvas.width() as usize != width || canvas.height() as usize != height {
         canvas.set_width(width as u32);
@@ -357,9 +467,9 @@ fn paint(id: &str, images: &[&Image], columns: usize) -> Result<(), String> {
     let mut rgba = vec![255u8; width * height * 4];
     for (k, image) in images.iter().enumerate() {
         let (ox, oy) = ((k % columns) * cell, (k / columns) * cell);
-        for y in 0..SIDE * ZOOM {
-            for x in 0..SIDE * ZOOM {
-                let v = 255 - to_byte(image[(y / ZOOM) * SIDE + x / ZOOM]);
+        for y in 0..SIDE * zoom {
+            for x in 0..SIDE * zoom {
+                let v = 255 - to_byte(image[(y / zoom) * SIDE + x / zoom]);
                 let at = ((oy + y) * width + ox + x) * 4;
                 rgba[at..at + 3].fill(v);
             }

@@ -46,6 +46,33 @@ test('the U-Net loads and samples digits step by step, and real digits follow t'
   assert.deepEqual(page.problems, []);
 });
 
+test('a digit drawn on the pad is noised to t and denoised by the U-Net (SDEdit)', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`);
+  await waitForBackend(page);
+  await waitForDigits(page, ['ready', 'error']);
+  const blank = await canvasStats(page, 'digits-draw');
+  const box = await page.locator('#digits-draw').boundingBox();
+  // A "1": one vertical stroke down the middle.
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.8, { steps: 25 });
+  await page.mouse.up();
+  const drawn = await canvasStats(page, 'digits-draw');
+  assert.ok(drawn.ink > blank.ink + 0.03, `the stroke is drawn (${blank.ink} -> ${drawn.ink})`);
+  await page.locator('#digits-draw-t').fill('300');
+  await page.locator('#digits-draw-t').dispatchEvent('input');
+  assert.equal(await page.locator('#digits-draw-t-out').textContent(), '300');
+  await page.fill('#digits-steps', '5');
+  await page.click('#digits-sdedit');
+  assert.match(await waitForDigits(page, ['done', 'error']), /1 digit in 5 steps on CPU/);
+  // One pair (x_t, x_0) in a row of eight cells: a stroke's worth of ink, in the pair's cells.
+  const grid = await canvasStats(page, 'digits-canvas');
+  assert.ok(grid.ink > 0.005 && grid.ink < 0.25, `the denoised drawing is shown (ink ${grid.ink})`);
+  await page.click('#digits-draw-clear');
+  assert.equal((await canvasStats(page, 'digits-draw')).hash, blank.hash, 'Clear wipes the pad');
+  assert.deepEqual(page.problems, []);
+});
+
 test('?panel=digits embeds the digits panel alone', async () => {
   const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`);
   await waitForBackend(page);
