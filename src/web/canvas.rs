@@ -69,16 +69,7 @@ pub fn dots(
     alpha: f64,
 ) -> Result<(), String> {
     let ctx = context(canvas)?;
-    let (xs, ys) = clip;
-    ctx.save();
-    ctx.begin_path();
-    ctx.rect(
-        xs.start as f64,
-        ys.start as f64,
-        (xs.end - xs.start) as f64,
-        (ys.end - ys.start) as f64,
-    );
-    ctx.clip();
+    clip_to(&ctx, clip);
     ctx.begin_path();
     let r = radius as f64;
     for (x, y) in pixels {
@@ -106,16 +97,7 @@ pub fn arrows(
     alpha: f64,
 ) -> Result<(), String> {
     let ctx = context(canvas)?;
-    let (xs, ys) = clip;
-    ctx.save();
-    ctx.begin_path();
-    ctx.rect(
-        xs.start as f64,
-        ys.start as f64,
-        (xs.end - xs.start) as f64,
-        (ys.end - ys.start) as f64,
-    );
-    ctx.clip();
+    clip_to(&ctx, clip);
     let segments: Vec<_> = segments.into_iter().collect();
     let RGBColor(red, green, blue) = color;
     let style = format!("rgba({red},{green},{blue},{alpha:.3})");
@@ -147,6 +129,19 @@ pub fn arrows(
     ctx.fill();
     ctx.restore();
     Ok(())
+}
+
+/// Saves the context's state and clips it to a chart's plotting area (undo with `restore`).
+fn clip_to(ctx: &CanvasRenderingContext2d, (xs, ys): &(Range<i32>, Range<i32>)) {
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(
+        xs.start as f64,
+        ys.start as f64,
+        (xs.end - xs.start) as f64,
+        (ys.end - ys.start) as f64,
+    );
+    ctx.clip();
 }
 
 fn context(canvas: &Canvas) -> Result<CanvasRenderingContext2d, String> {

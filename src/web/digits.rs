@@ -11,8 +11,7 @@ use burn::tensor::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{
-    CanvasRenderingContext2d, Element, Event, HtmlButtonElement, HtmlCanvasElement, HtmlInputElement,
-    HtmlSelectElement, ImageData,
+    CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, ImageData,
 };
 
 use super::dom::{self, by_id, set_text};
@@ -65,13 +64,8 @@ pub fn start() -> Result<Shared, String> {
         ("digits-pause", Action::Pause),
         ("digits-step", Action::Step),
     ] {
-        let button: HtmlButtonElement = by_id(id)?;
         let state = state.clone();
-        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| on_action(&state, action));
-        button
-            .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
-            .map_err(|_| format!("cannot listen to #{id}"))?;
-        handler.forget();
+        dom::listen(id, "click", move |_| on_action(&state, action))?;
     }
     state.borrow_mut().drawing = vec![-1.0; PIXELS];
     wire_drawing(&state)?;
@@ -115,27 +109,17 @@ fn wire_drawing(state: &Shared) -> Result<(), String> {
             .map_err(|_| format!("cannot listen to {event} on the drawing pad"))?;
         handler.forget();
     }
-    let slider: HtmlInputElement = by_id("digits-draw-t")?;
-    let on_slide = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+    dom::listen("digits-draw-t", "input", |_| {
         if let Ok(s) = by_id::<HtmlInputElement>("digits-draw-t") {
             set_text("digits-draw-t-out", &s.value());
         }
-    });
-    slider
-        .add_event_listener_with_callback("input", on_slide.as_ref().unchecked_ref())
-        .map_err(|_| "cannot listen to #digits-draw-t")?;
-    on_slide.forget();
+    })?;
     for (id, action) in [
         ("digits-draw-clear", Action::Clear),
         ("digits-sdedit", Action::SdEdit),
     ] {
-        let button: HtmlButtonElement = by_id(id)?;
         let state = state.clone();
-        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| on_action(&state, action));
-        button
-            .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
-            .map_err(|_| format!("cannot listen to #{id}"))?;
-        handler.forget();
+        dom::listen(id, "click", move |_| on_action(&state, action))?;
     }
     Ok(())
 }

@@ -66,3 +66,15 @@ pub fn on_screen(id: &str) -> bool {
     let margin = height / 2.0;
     rect.bottom() >= -margin && rect.top() <= height + margin && rect.height() > 0.0
 }
+
+/// Calls `handler` on every `event` of the element with this id, for the life of the page.
+pub fn listen(id: &str, event: &str, handler: impl FnMut(web_sys::Event) + 'static) -> Result<(), String> {
+    let element: Element = by_id(id)?;
+    let closure = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(handler);
+    element
+        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
+        .map_err(|_| format!("cannot listen to {event} on #{id}"))?;
+    // The page lives as long as its listeners: hand the closure to the browser.
+    closure.forget();
+    Ok(())
+}

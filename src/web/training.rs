@@ -12,7 +12,7 @@ use std::rc::Rc;
 use burn::tensor::{Device, Tensor};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Event, HtmlButtonElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 
 use super::canvas::Canvas;
 use super::dom::{self, by_id, set_text};
@@ -222,32 +222,20 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
         ("reset", Action::Reset),
         ("sample", Action::Sample),
     ] {
-        let button: HtmlButtonElement = by_id(id)?;
         let state = state.clone();
-        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| on_action(&state, action));
-        button
-            .add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())
-            .map_err(|_| format!("cannot listen to #{id}"))?;
-        handler.forget();
+        dom::listen(id, "click", move |_| on_action(&state, action))?;
     }
-    let scrub: HtmlInputElement = by_id("chain-step")?;
-    {
-        let state = state.clone();
-        let handler = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            let mut s = state.borrow_mut();
-            let value = by_id::<HtmlInputElement>("chain-step").map(|e| e.value_as_number());
-            let taken = s.chain().map_or(0, |c| c.taken);
-            if let Ok(v) = value {
-                let v = (v.max(0.0) as usize).min(taken);
-                s.view = (v < taken).then_some(v);
-            }
-            draw(&s);
-        });
-        scrub
-            .add_event_listener_with_callback("input", handler.as_ref().unchecked_ref())
-            .map_err(|_| "cannot listen to #chain-step")?;
-        handler.forget();
-    }
+    let scrubbed = state.clone();
+    dom::listen("chain-step", "input", move |_| {
+        let mut s = scrubbed.borrow_mut();
+        let value = by_id::<HtmlInputElement>("chain-step").map(|e| e.value_as_number());
+        let taken = s.chain().map_or(0, |c| c.taken);
+        if let Ok(v) = value {
+            let v = (v.max(0.0) as usize).min(taken);
+            s.view = (v < taken).then_some(v);
+        }
+        draw(&s);
+    })?;
     draw(&state.borrow());
     Ok(state)
 }
