@@ -13,7 +13,7 @@ fn main() {
     let channels = if args.len() == 3 {
         [args[0], args[1], args[2]]
     } else {
-        [32, 64, 64]
+        UNetConfig::new().channels
     };
     let digits = Digits::parse(include_bytes!("../assets/mnist-sample.bin")).unwrap();
     let config = DigitTrainConfig::new()
