@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use diffusion_playground::data::mnist::Digits;
-use diffusion_playground::model::digits::{DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer};
+use diffusion_playground::model::digits::{ALWAYS, DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer};
 use diffusion_playground::model::sample::Sampler;
 use diffusion_playground::model::unet::UNetConfig;
 
@@ -37,6 +37,7 @@ fn main() {
     let request = DigitRequest {
         labels: (0..16).map(|i| Some(i as u8 % 10)).collect(),
         guidance: 2.0,
+        guided: ALWAYS,
         sampler: Sampler::Ddim { eta: 0.0 },
         steps: 5,
         seed: 0,

@@ -4,6 +4,7 @@ anything the diffusion model produced) classifies the PNGs `diffusion mnist samp
     diffusion mnist sample --n 500 --out /tmp/digits
     python3 scripts/judge_mnist.py /tmp/digits               # classes took turns 0, 1, ..., 9
     python3 scripts/judge_mnist.py /tmp/sevens --label 7
+    python3 scripts/judge_mnist.py /tmp/a /tmp/b /tmp/c           # several runs, one classifier
 
 Prints the classifier's accuracy on 2,000 held-out real digits, then for the samples: how often
 it agrees with the label asked for, how confident it is (a blob or a scribble gets a low top
@@ -70,7 +71,7 @@ def classifier():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("samples", help="a directory of PNGs written by diffusion mnist sample")
+    p.add_argument("samples", nargs="+", help="directories of PNGs written by diffusion mnist sample")
     p.add_argument("--label", type=int, help="the label every sample was asked for")
     p.add_argument("--data", default="data/mnist.bin")
     p.add_argument("--epochs", type=int, default=6)
@@ -96,21 +97,38 @@ def main():
         accuracy = (net(images[held]).argmax(1) == labels[held]).float().mean().item()
     print(f"classifier: {100 * accuracy:.1f} % right on 2,000 held-out real digits")
 
-    names = sorted(n for n in os.listdir(args.samples) if n.endswith(".png"))
-    x = torch.stack([read_png(os.path.join(args.samples, n)) for n in names])
-    asked = torch.tensor([args.label if args.label is not None else int(n[:5]) % 10 for n in names])
+    features = net[:-1]  # the 128 numbers the last layer reads: a learned description of the digit
+    with torch.no_grad():
+        real_spread = spread(features(images[held]), labels[held])
+    print(f"real digits: spread within a class {real_spread:.2f} (mean distance between two digits of one class, in the classifier's features)")
+    for directory in args.samples:
+        judge(net, features, directory, args.label, real_spread)
+
+
+def spread(feats, classes):
+    """The mean distance between two digits of the same class, averaged over the classes."""
+    per_class = [torch.pdist(feats[classes == d]).mean() for d in range(10) if (classes == d).sum() > 1]
+    return torch.stack(per_class).mean().item()
+
+
+def judge(net, features, directory, label, real_spread):
+    names = sorted(n for n in os.listdir(directory) if n.endswith(".png"))
+    x = torch.stack([read_png(os.path.join(directory, n)) for n in names])
+    asked = torch.tensor([label if label is not None else int(n[:5]) % 10 for n in names])
     with torch.no_grad():
         probs = net(x).softmax(1)
+        sample_spread = spread(features(x), asked)
     top, predicted = probs.max(1)
     agree = (predicted == asked).float().mean().item()
     confident = (top > 0.9).float().mean().item()
     counts = torch.bincount(predicted, minlength=10).tolist()
-    print(f"samples: {len(names)}; recognised as the label asked for: {100 * agree:.1f} %; "
-          f"classifier at least 90 % sure: {100 * confident:.1f} %; mean top probability {top.mean().item():.3f}")
-    print("recognised as 0-9: " + ", ".join(str(c) for c in counts))
+    print(f"{directory}: {len(names)} samples; recognised as the label asked for: {100 * agree:.1f} %; "
+          f"classifier at least 90 % sure: {100 * confident:.1f} %; mean top probability {top.mean().item():.3f}; "
+          f"spread {sample_spread:.2f} ({100 * sample_spread / real_spread:.0f} % of real digits')")
+    print("  recognised as 0-9: " + ", ".join(str(c) for c in counts))
     per_class = [(predicted[asked == d] == d).float().mean().item() for d in range(10) if (asked == d).any()]
     if len(per_class) == 10:
-        print("right, by class asked for: " + ", ".join(f"{d}: {100 * a:.0f} %" for d, a in enumerate(per_class)))
+        print("  right, by class asked for: " + ", ".join(f"{d}: {100 * a:.0f} %" for d, a in enumerate(per_class)))
 
 
 if __name__ == "__main__":

@@ -313,6 +313,19 @@ fn mnist_sample_writes_grayscale_pngs_and_refuses_bad_arguments() {
         ],
         "euler",
     );
+    assert_clean_failure(
+        &[
+            "mnist",
+            "sample",
+            "--n",
+            "2",
+            "--out",
+            &out_str,
+            "--guidance-interval",
+            "800:300",
+        ],
+        "empty",
+    );
     // Damaged weights given with --weights: a sentence, not a panic.
     let weights = dir.path().join("weights");
     std::fs::create_dir_all(&weights).unwrap();

@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::SafeTensors;
 
 use diffusion_playground::data::mnist::{Digits, SIDE};
-use diffusion_playground::model::digits::{DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer};
+use diffusion_playground::model::digits::{ALWAYS, DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer};
 use diffusion_playground::model::sample::Sampler;
 use diffusion_playground::model::unet::UNetConfig;
 use diffusion_playground::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
@@ -118,6 +118,7 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
     let request = DigitRequest {
         labels: vec![Some(3), None],
         guidance: 1.5,
+        guided: ALWAYS,
         sampler: Sampler::Ddim { eta: 0.0 },
         steps: 4,
         seed: 0,
@@ -133,6 +134,7 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
     let request = DigitRequest {
         labels: vec![None],
         guidance: 0.0,
+        guided: ALWAYS,
         sampler: Sampler::Ddim { eta: 0.0 },
         steps: 3,
         seed: 1,
@@ -143,4 +145,38 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
     sdedit.run(&trainer.model(), &schedule, &Device::flex()).unwrap();
     assert_eq!(sdedit.taken, sdedit.timesteps.len());
     assert!(sdedit.images[0].iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn guidance_doubles_the_batch_only_inside_its_interval() {
+    let schedule = DigitTrainConfig::new().noise_schedule().unwrap();
+    let request = DigitRequest {
+        labels: vec![Some(1), Some(2), Some(3)],
+        guidance: 2.0,
+        guided: 300..=700,
+        sampler: Sampler::Ddim { eta: 0.0 },
+        steps: 25,
+        seed: 0,
+    };
+    let mut chain = DigitChain::new(&schedule, request);
+    let (mut guided, mut batches) = (0, Vec::new());
+    while let Some(t) = chain.current_t() {
+        let (x, ts, labels) = chain.inputs(&Device::flex()).unwrap();
+        let batch = x.dims()[0];
+        assert_eq!((ts.len(), labels.len()), (batch, batch));
+        assert_eq!(chain.guided_now(), (300..=700).contains(&t), "t = {t}");
+        if chain.guided_now() {
+            guided += 1;
+            // Labelled first, then the same images without a label.
+            assert_eq!(&labels[3..], &[10, 10, 10]);
+        }
+        batches.push(batch);
+        // Any output of the right size moves the chain on.
+        chain.advance(&schedule, &vec![0.0; batch * 784]);
+    }
+    assert_eq!(
+        guided, 9,
+        "DDIM's 25 steps put 9 timesteps in 300..=700: {batches:?}"
+    );
+    assert!(batches.iter().all(|&b| b == 3 || b == 6));
 }

@@ -3,6 +3,8 @@
 //! classifier-free guidance needs; reverse chains with guidance `eps = (1 + w) eps(x, y) -
 //! w eps(x, none)`, DDPM or DDIM, on the math core's step formulas.
 
+use std::ops::RangeInclusive;
+
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -162,6 +164,11 @@ pub struct DigitRequest {
     pub labels: Vec<Option<u8>>,
     /// Classifier-free guidance weight `w` (0: the conditional model alone).
     pub guidance: f32,
+    /// The timesteps at which guidance is applied; elsewhere the conditional model alone
+    /// (one network evaluation instead of two). Kynkäänniemi et al. (2024) found guidance
+    /// harmful to diversity at high noise and of little use at low noise; here it also halves
+    /// the cost of the steps outside the interval. [`ALWAYS`] guides every step.
+    pub guided: RangeInclusive<usize>,
     /// DDPM or DDIM.
     pub sampler: Sampler,
     /// Reverse steps (at most T).
@@ -169,6 +176,19 @@ pub struct DigitRequest {
     /// Seed of the initial noise and of DDPM's noise.
     pub seed: u64,
 }
+
+/// Guidance at every step.
+pub const ALWAYS: RangeInclusive<usize> = 0..=usize::MAX;
+
+/// The guidance weight the page and the command line start with.
+pub const GUIDANCE: f32 = 2.0;
+
+/// Where guidance is applied by default. Judged on 200 digits with DDIM in 25 steps and
+/// `w = 2` (scripts/judge_mnist.py; spread: the mean distance between two digits of a class in
+/// the judge's features, against real digits'): guided at every step, 100 % recognised as the
+/// class asked for, spread 73 %; on 350..=650 (7 of the 25 steps), 100 % and 80 %; on
+/// 300..=700, 100 % and 78 %; on 700..=1000 only 93.5 %; never (`w = 0`), 89 %.
+pub const GUIDED: RangeInclusive<usize> = 350..=650;
 
 /// A reverse chain over digit images, one network evaluation a step (two with guidance).
 pub struct DigitChain {
@@ -242,12 +262,17 @@ impl DigitChain {
         (left > 0).then(|| self.timesteps[left - 1])
     }
 
+    /// Whether the next step evaluates the network twice (with and without the label).
+    pub fn guided_now(&self) -> bool {
+        self.request.guidance != 0.0 && self.current_t().is_some_and(|t| self.request.guided.contains(&t))
+    }
+
     /// The network's input for the next step: the images (twice with guidance: labelled, then
     /// unlabelled), their timesteps and labels.
     pub fn inputs(&self, device: &Device) -> Option<(Tensor<4>, Vec<usize>, Vec<usize>)> {
         let t = self.current_t()?;
         let n = self.images.len();
-        let guided = self.request.guidance != 0.0;
+        let guided = self.guided_now();
         let mut labels: Vec<usize> = self
             .request
             .labels
@@ -270,7 +295,11 @@ impl DigitChain {
         let k = self.timesteps.len() - self.taken;
         let t_prev = if k > 1 { self.timesteps[k - 2] } else { 0 };
         let n = self.images.len();
-        let w = self.request.guidance;
+        let w = if self.guided_now() {
+            self.request.guidance
+        } else {
+            0.0
+        };
         for (i, x) in self.images.iter_mut().enumerate() {
             let cond = &output[i * PIXELS..(i + 1) * PIXELS];
             let eps: Image = if w != 0.0 {
