@@ -603,12 +603,44 @@ async fn start_backend(
     let gpu = backend.kind == super::backend::BackendKind::WebGpu;
     training::set_device(&training, backend.device.clone(), gpu);
     wasm_bindgen_futures::spawn_local(super::digits::load(
-        digits,
+        digits.clone(),
         backend.device.clone(),
         backend.name(),
     ));
+    if gpu {
+        listen_for_gpu_loss(app.clone(), training, digits);
+    }
     app.borrow_mut().backend = Some(backend);
     run_backend_check(app).await;
+}
+
+/// `www/index.html` announces a lost WebGPU device with a `webgpu-lost` event (burn-wgpu keeps
+/// the device to itself). Every panel on the GPU moves to the CPU and the page says so.
+fn listen_for_gpu_loss(
+    app: Shared,
+    training: Rc<RefCell<training::Training>>,
+    digits: Rc<RefCell<super::digits::DigitsPanel>>,
+) {
+    let on_lost = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+        let why = e
+            .detail()
+            .as_string()
+            .filter(|w| !w.is_empty())
+            .unwrap_or("the device was lost".into());
+        web_sys::console::warn_1(&format!("WebGPU device lost: {why}").into());
+        let backend = Backend::cpu(format!("WebGPU stopped ({why})"));
+        set_text("backend", &format!("Backend: {}", backend.describe()));
+        if let Ok(el) = by_id::<Element>("backend") {
+            let _ = el.set_attribute("data-backend", backend.name());
+        }
+        app.borrow_mut().backend = Some(backend);
+        training::gpu_lost(&training, &why);
+        super::digits::fall_back_to_cpu(&digits, &why);
+        // The tensor check now runs on the CPU, so what it says is about the backend in use.
+        wasm_bindgen_futures::spawn_local(run_backend_check(app.clone()));
+    });
+    let _ = dom::window().add_event_listener_with_callback("webgpu-lost", on_lost.as_ref().unchecked_ref());
+    on_lost.forget();
 }
 
 /// Recomputes the forward panel's points on the tensor backend and shows how far they are from

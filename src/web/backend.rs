@@ -45,7 +45,8 @@ impl Backend {
         }
     }
 
-    fn cpu(reason: String) -> Self {
+    /// burn's CPU backend, for this reason.
+    pub fn cpu(reason: String) -> Self {
         Self {
             device: Device::flex(),
             kind: BackendKind::Cpu { reason },

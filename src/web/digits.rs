@@ -15,10 +15,11 @@ use web_sys::{
 };
 
 use super::dom::{self, by_id, set_text};
+use super::fetch::fetch_bytes;
 use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
 use crate::data::standard_normal;
 use crate::math::NoiseSchedule;
-use crate::model::digits::{DigitChain, DigitRequest, Image};
+use crate::model::digits::{DigitChain, DigitRequest, GUIDANCE, GUIDED, Image};
 use crate::model::sample::Sampler;
 use crate::model::unet::UNet;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
@@ -44,7 +45,8 @@ pub struct DigitsPanel {
     schedule: Option<NoiseSchedule>,
     chain: Option<DigitChain>,
     running: bool,
-    busy: bool,
+    /// The generation of the chain whose step is in flight, if any.
+    busy: Option<u64>,
     generation: u64,
     /// Milliseconds the last reverse steps took, for the steps-per-second read-out.
     step_ms: Vec<f64>,
@@ -52,6 +54,11 @@ pub struct DigitsPanel {
     /// The reader's drawing, in `[-1, 1]` (-1 background).
     drawing: Vec<f32>,
     drawing_down: bool,
+    /// The downloaded config and weights, kept to rebuild the network on the CPU if the GPU
+    /// goes away.
+    weights: Option<(WeightsInfo, Vec<u8>)>,
+    /// Said once the panel fell back to the CPU, in front of every later status.
+    notice: Option<String>,
 }
 
 type Shared = Rc<RefCell<DigitsPanel>>;
@@ -66,6 +73,14 @@ pub fn start() -> Result<Shared, String> {
     ] {
         let state = state.clone();
         dom::listen(id, "click", move |_| on_action(&state, action))?;
+    }
+    // The sampling settings start where the command line's do.
+    for (id, value) in [
+        ("digits-guidance", GUIDANCE as f64),
+        ("digits-guided-from", *GUIDED.start() as f64),
+        ("digits-guided-to", *GUIDED.end() as f64),
+    ] {
+        by_id::<HtmlInputElement>(id)?.set_value_as_number(value);
     }
     state.borrow_mut().drawing = vec![-1.0; PIXELS];
     wire_drawing(&state)?;
@@ -142,29 +157,36 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
     }
     set_status("Loading the U-Net's weights…", "loading");
     let loaded = async {
-        let config = fetch_bytes(&format!("{WEIGHTS_DIR}{CONFIG_FILE}")).await?;
+        let config = fetch_bytes(&format!("{WEIGHTS_DIR}{CONFIG_FILE}"), |_, _| {}).await?;
         let config = String::from_utf8(config).map_err(|_| format!("{CONFIG_FILE} is not text"))?;
         let info = WeightsInfo::parse(&config)?;
-        let weights = fetch_bytes(&format!("{WEIGHTS_DIR}{WEIGHTS_FILE}")).await?;
-        let size = weights.len();
-        let model = load_unet(&info, weights, &device)?;
-        Ok::<_, String>((model, info, size))
+        let weights = fetch_bytes(&format!("{WEIGHTS_DIR}{WEIGHTS_FILE}"), |received, total| {
+            let of = total.map_or(String::new(), |t| format!(" of {:.0}", t as f64 / 1e3));
+            set_status(
+                &format!("Loading the U-Net's weights… {:.0}{of} KB", received as f64 / 1e3),
+                "loading",
+            );
+        })
+        .await?;
+        let model = load_unet(&info, weights.clone(), &device)?;
+        Ok::<_, String>((model, info, weights))
     }
     .await;
     let mut s = state.borrow_mut();
     match loaded {
-        Ok((model, info, size)) => {
+        Ok((model, info, weights)) => {
             s.schedule = info.schedule().ok();
             s.model = Some(model);
             set_status(
                 &format!(
                     "U-Net loaded ({:.2} MB, {} steps of training on {}). Press Sample.",
-                    size as f64 / 1e6,
+                    weights.len() as f64 / 1e6,
                     info.trained_steps,
                     info.device
                 ),
                 "ready",
             );
+            s.weights = Some((info, weights));
         }
         Err(e) => {
             set_status(
@@ -175,23 +197,46 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
     }
 }
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let response = wasm_bindgen_futures::JsFuture::from(dom::window().fetch_with_str(url))
-        .await
-        .map_err(|_| format!("{url} could not be fetched"))?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| format!("{url}: not a response"))?;
-    if !response.ok() {
-        return Err(format!("{url} is missing (HTTP {})", response.status()));
+/// The GPU is gone (the browser lost the WebGPU device, or a step on it failed): rebuild the
+/// network from the downloaded weights on the CPU and carry on with the same chain, which lives
+/// in ordinary memory. Returns false when there is nothing to fall back to.
+pub fn fall_back_to_cpu(state: &Shared, why: &str) -> bool {
+    let mut s = state.borrow_mut();
+    if s.backend == "CPU" {
+        return false;
     }
-    let buffer = response
-        .array_buffer()
-        .map_err(|_| format!("{url} could not be read"))?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
-        .await
-        .map_err(|_| format!("{url} was cut off while downloading"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    let device = Device::flex();
+    s.backend = "CPU";
+    s.device = Some(device.clone());
+    // A step still waiting on the lost GPU is abandoned: its result would be for an old chain.
+    s.generation += 1;
+    let Some((info, weights)) = s.weights.clone() else {
+        // Still loading: the load finishing on the lost device would fail, so say so.
+        set_status(
+            &format!("WebGPU stopped ({why}); reload the page to use the CPU."),
+            "error",
+        );
+        return false;
+    };
+    match load_unet(&info, weights, &device) {
+        Ok(model) => s.model = Some(model),
+        Err(e) => {
+            s.model = None;
+            set_status(
+                &format!("WebGPU stopped ({why}) and the CPU copy failed: {e}"),
+                "error",
+            );
+            return false;
+        }
+    }
+    s.notice = Some(format!("WebGPU stopped ({why}); the digits now run on the CPU."));
+    set_status(s.notice.as_deref().unwrap_or_default(), "fallback");
+    let again = s.running;
+    drop(s);
+    if again {
+        animate(state);
+    }
+    true
 }
 
 #[derive(Clone, Copy)]
@@ -217,16 +262,7 @@ fn on_action(state: &Shared, action: Action) {
     }
     match action {
         Action::Sample => match request() {
-            Ok(request) => {
-                s.chain = Some(DigitChain::new(&schedule, request));
-                s.generation += 1;
-                s.running = true;
-                s.step_ms.clear();
-                s.started_ms = dom::now_ms();
-                draw(&s);
-                drop(s);
-                animate(state);
-            }
+            Ok(request) => run_chain(state, s, DigitChain::new(&schedule, request)),
             Err(e) => set_status(&e, "error"),
         },
         Action::Pause => {
@@ -248,14 +284,8 @@ fn on_action(state: &Shared, action: Action) {
             request.steps = request.steps.min(t.max(1.0) as usize);
             let mut image = [0.0; PIXELS];
             image.copy_from_slice(&s.drawing);
-            s.chain = Some(DigitChain::from_images(&schedule, request, &[image], t as usize));
-            s.generation += 1;
-            s.running = true;
-            s.step_ms.clear();
-            s.started_ms = dom::now_ms();
-            draw(&s);
-            drop(s);
-            animate(state);
+            let chain = DigitChain::from_images(&schedule, request, &[image], t as usize);
+            run_chain(state, s, chain);
         }
         Action::Step => {
             s.running = false;
@@ -271,12 +301,28 @@ fn on_action(state: &Shared, action: Action) {
     }
 }
 
+/// Replaces the panel's chain with `chain` and runs it to the end.
+fn run_chain(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: DigitChain) {
+    s.chain = Some(chain);
+    s.generation += 1;
+    s.running = true;
+    s.step_ms.clear();
+    s.started_ms = dom::now_ms();
+    draw(&s);
+    drop(s);
+    animate(state);
+}
+
 /// The chain the panel's controls ask for.
 fn request() -> Result<DigitRequest, String> {
     let number = |id: &str| by_id::<HtmlInputElement>(id).map(|e| e.value_as_number());
     let digit = by_id::<HtmlSelectElement>("digits-label")?.value();
     let label = digit.parse::<u8>().ok().filter(|d| *d <= 9);
     let guidance = number("digits-guidance")? as f32;
+    let (from, to) = (number("digits-guided-from")?, number("digits-guided-to")?);
+    if !(from.is_finite() && to.is_finite() && from <= to) {
+        return Err("guidance needs an interval of timesteps: \"from\" at most \"to\"".into());
+    }
     let steps = number("digits-steps")?;
     let eta = number("digits-eta")?;
     let seed = number("digits-seed")?;
@@ -295,57 +341,67 @@ fn request() -> Result<DigitRequest, String> {
         } else {
             0.0
         },
+        guided: from.max(0.0) as usize..=to.max(0.0) as usize,
         sampler,
         steps: steps as usize,
         seed: if seed.is_finite() { seed.max(0.0) as u64 } else { 0 },
     })
 }
 
-/// One reverse step per animation frame while running (or one step, for Step).
+/// One reverse step per animation frame while running (or one step, for Step). The chain
+/// stays in the panel's state while the network runs, so a step abandoned on a lost GPU loses
+/// nothing.
 fn animate(state: &Shared) {
     let state = state.clone();
     let callback = Closure::once_into_js(move |_: f64| {
         wasm_bindgen_futures::spawn_local(async move {
-            let (mut chain, model, schedule, device, generation) = {
+            let (inputs, model, generation) = {
                 let mut s = state.borrow_mut();
-                if s.busy {
-                    return;
-                }
-                let (Some(chain), Some(model), Some(schedule), Some(device)) = (
-                    s.chain.take(),
-                    s.model.clone(),
-                    s.schedule.clone(),
-                    s.device.clone(),
-                ) else {
+                let (Some(chain), Some(model), Some(device)) = (&s.chain, &s.model, &s.device) else {
                     return;
                 };
-                s.busy = true;
-                (chain, model, schedule, device, s.generation)
+                if s.busy == Some(s.generation) {
+                    return; // a step of this chain is already running
+                }
+                let (inputs, model) = (chain.inputs(device), model.clone());
+                s.busy = Some(s.generation);
+                (inputs, model, s.generation)
             };
             let started = dom::now_ms();
-            let result = match chain.inputs(&device) {
+            let output = match inputs {
                 Some((x, ts, labels)) => model
                     .forward(x, &ts, &labels)
                     .into_data_async()
                     .await
                     .map_err(|e| format!("{e:?}"))
                     .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")))
-                    .map(|out| chain.advance(&schedule, &out)),
-                None => Ok(()),
+                    .map(Some),
+                None => Ok(None),
             };
             let mut s = state.borrow_mut();
-            s.busy = false;
             if s.generation != generation {
-                return;
+                return; // restarted, or moved to the CPU, while this step ran
             }
+            s.busy = None;
+            let output = match output {
+                Ok(output) => output,
+                Err(e) => {
+                    drop(s);
+                    if !fall_back_to_cpu(&state, &format!("a step failed: {e}")) {
+                        let mut s = state.borrow_mut();
+                        s.running = false;
+                        set_status(&format!("Sampling failed: {e}"), "error");
+                    }
+                    return;
+                }
+            };
             s.step_ms.push(dom::now_ms() - started);
-            let done = chain.current_t().is_none();
-            s.chain = Some(chain);
-            if let Err(e) = result {
-                s.running = false;
-                return set_status(&format!("Sampling failed: {e}"), "error");
+            let schedule = s.schedule.clone();
+            let Some(chain) = s.chain.as_mut() else { return };
+            if let (Some(output), Some(schedule)) = (output, schedule) {
+                chain.advance(&schedule, &output);
             }
-            if done {
+            if chain.current_t().is_none() {
                 s.running = false;
             }
             status(&s);
@@ -369,6 +425,7 @@ fn set_status(text: &str, state: &str) {
 
 fn status(s: &DigitsPanel) {
     let Some(chain) = &s.chain else { return };
+    let notice = s.notice.as_deref().map_or(String::new(), |n| format!("{n} "));
     let taken = chain.taken;
     let total = chain.timesteps.len();
     let mean = s.step_ms.iter().sum::<f64>() / s.step_ms.len().max(1) as f64;
@@ -376,7 +433,7 @@ fn status(s: &DigitsPanel) {
     match chain.current_t() {
         None => set_status(
             &format!(
-                "{} digit{} in {total} steps on {}: {:.1} s ({rate:.1} steps/s).",
+                "{notice}{} digit{} in {total} steps on {}: {:.1} s ({rate:.1} steps/s).",
                 chain.images.len(),
                 if chain.images.len() == 1 { "" } else { "s" },
                 s.backend,
@@ -386,7 +443,7 @@ fn status(s: &DigitsPanel) {
         ),
         Some(t) => set_status(
             &format!(
-                "Step {taken}/{total}, t = {t}, on {} ({rate:.1} steps/s)",
+                "{notice}Step {taken}/{total}, t = {t}, on {} ({rate:.1} steps/s)",
                 s.backend
             ),
             if s.running { "sampling" } else { "paused" },

@@ -14,6 +14,7 @@ mod canvas;
 mod controls;
 mod digits;
 mod dom;
+mod fetch;
 mod panels;
 mod training;
 

@@ -259,6 +259,27 @@ pub fn set_device(state: &Shared, device: Device, gpu: bool) {
     set_status("Ready: press Train.", "idle");
 }
 
+/// The browser lost the WebGPU device: it is no longer offered, and a run on it stops (its
+/// weights lived on the GPU); Train starts again on the CPU.
+pub fn gpu_lost(state: &Shared, why: &str) {
+    let mut s = state.borrow_mut();
+    s.device = Some(Device::flex());
+    if let Some(option) = dom::document().get_element_by_id("train-device-webgpu") {
+        let _ = option.set_attribute("disabled", "");
+    }
+    if let Ok(select) = by_id::<HtmlSelectElement>("train-device") {
+        select.set_value("cpu");
+    }
+    if s.device_name == "WebGPU" && s.trainer.is_some() {
+        fail(
+            &mut s,
+            format!(
+                "WebGPU stopped ({why}) and this run's weights were on it. Press Train to start again on the CPU."
+            ),
+        );
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Action {
     Train,

@@ -9,6 +9,14 @@ import { servePageAndBrowser, openPage, waitForBackend, canvasStats, settle, scr
 
 const ctx = servePageAndBrowser();
 
+function recordDigitStatuses() {
+  window.digitStatuses = [];
+  new MutationObserver(() => {
+    const el = document.querySelector('#digits-status');
+    if (el) window.digitStatuses.push(el.textContent);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
 async function waitForDigits(page, states, timeout = 120_000) {
   await page.waitForFunction(
     (states) => states.includes(document.querySelector('#digits-status').dataset.state),
@@ -19,9 +27,15 @@ async function waitForDigits(page, states, timeout = 120_000) {
 }
 
 test('the U-Net loads and samples digits step by step, and real digits follow t', async () => {
-  const page = await openPage(ctx.browser, ctx.server.url);
+  // Every status the panel shows while loading, to see the download's progress.
+  const page = await openPage(ctx.browser, ctx.server.url, { init: recordDigitStatuses });
   await waitForBackend(page);
   assert.match(await waitForDigits(page, ['ready', 'error']), /U-Net loaded/);
+  const statuses = await page.evaluate(() => window.digitStatuses);
+  assert.ok(
+    statuses.some((s) => /Loading the U-Net's weights… \d+ of \d+ KB/.test(s)),
+    `the download's progress is shown: ${JSON.stringify([...new Set(statuses)])}`,
+  );
   await page.locator('#panel-digits').scrollIntoViewIfNeeded();
   await settle(page);
   const forward = await canvasStats(page, 'digits-forward');

@@ -33,7 +33,10 @@ export async function serveDist() {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': body.length,
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -58,10 +61,14 @@ export async function launch({ webgpu = false } = {}) {
   });
 }
 
-/** Opens a page that records console errors and uncaught exceptions in `page.problems`. */
-export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400 } = {}) {
+/**
+ * Opens a page that records console errors and uncaught exceptions in `page.problems`.
+ * `init` runs in the page before any of its own scripts.
+ */
+export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400, init } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
   const page = await context.newPage();
+  if (init) await page.addInitScript(init);
   page.problems = [];
   page.on('console', (msg) => {
     if (process.env.SHOW_CONSOLE) console.log(msg.text());

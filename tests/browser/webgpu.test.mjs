@@ -35,3 +35,45 @@ test('the model trains and samples on WebGPU (SwiftShader here, so only a few st
   assert.ok(losses.length === 10 && losses.every(Number.isFinite), String(losses));
   assert.deepEqual(page.problems, []);
 });
+
+test('digits sample on WebGPU, and when the device is lost the panel carries on on the CPU', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`);
+  await waitForBackend(page, 300_000);
+  await page.waitForFunction(
+    () => ['ready', 'error'].includes(document.querySelector('#digits-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  assert.match(await page.locator('#digits-status').textContent(), /U-Net loaded/);
+  await page.fill('#digits-steps', '4');
+  await page.click('#digits-step');
+  await page.waitForFunction(
+    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  assert.match(await page.locator('#digits-status').textContent(), /Step 1\/4, t = \d+, on WebGPU/);
+  const before = await canvasStats(page, 'digits-canvas');
+
+  // What a driver reset or a sleeping laptop does to the page: the GPU device goes away.
+  const lost = await page.evaluate(() => {
+    window.playgroundGpuDevices.forEach((d) => d.destroy());
+    return window.playgroundGpuDevices.length;
+  });
+  assert.ok(lost >= 1, 'the page saw the device burn-wgpu asked for');
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.backend === 'CPU', null, { timeout: 30_000 });
+  assert.match(await page.locator('#backend').textContent(), /CPU .*WebGPU stopped/);
+  assert.equal(await page.locator('#train-device').inputValue(), 'cpu');
+  await page.click('#digits-sample');
+  await page.waitForFunction(
+    () => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state),
+    null,
+    { timeout: 120_000 },
+  );
+  const status = await page.locator('#digits-status').textContent();
+  assert.match(status, /WebGPU stopped .* the digits now run on the CPU\. 16 digits in 4 steps on CPU/);
+  assert.notEqual((await canvasStats(page, 'digits-canvas')).hash, before.hash, 'the grid goes on changing');
+  await screenshot(page, 'webgpu-lost');
+  // burn-wgpu may complain about the destroyed device on the console; exceptions are bugs.
+  assert.deepEqual(page.problems.filter((p) => p.startsWith('exception')), []);
+});
