@@ -1,7 +1,7 @@
 // Benchmarks (printed numbers, not pass/fail): the time to redraw every panel for one step of
 // the t slider, measured inside the page over 2,000 Swiss-roll points; training in the page from
 // one click; burn against TensorFlow.js on the same network in the same browser; the wasm size.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serveDist, launch, openPage, waitForBackend, settle, DIST } from './harness.mjs';
@@ -78,29 +78,62 @@ try {
     console.log(`training steps/s, ${activation}: ${rows.join(', ')}; burn is ${(ours / fastest).toFixed(1)}x TensorFlow.js's fastest backend here`);
   }
   await page.context().close();
-  // The digits panel: the first grid of 16 digits, DDIM in 25 steps, on the CPU fallback.
+  // The digits panel: the first grid of 16 digits, DDIM in 25 steps, on the CPU fallback: as
+  // the page starts (guidance w = 2 inside its interval), then without guidance (one pass a step).
   {
     const page = await openPage(browser, `${server.url}?panel=digits`);
     await waitForBackend(page);
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 120_000 });
-    for (const w of ['2', '0']) {
-      await page.fill('#digits-guidance', w);
-      const started = Date.now();
-      await page.click('#digits-sample');
-      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 300_000 });
-      console.log(`digits panel, 16 digits with DDIM in 25 steps on the CPU fallback, guidance w = ${w}${w === '0' ? ' (one network pass a step)' : ' (two passes a step)'}: ` +
-        `${((Date.now() - started) / 1000).toFixed(2)} s from the click; the panel says: ${await page.locator('#digits-status').textContent()}`);
-    }
+    await firstGrid(page, 'the CPU fallback, as the page starts');
+    await page.fill('#digits-guidance', '0');
+    await firstGrid(page, 'the CPU fallback, guidance w = 0 (one network pass a step)');
     await page.context().close();
   }
 } finally {
   await browser.close();
-  await server.close();
+}
+// The same first grid on WebGPU: headless Chromium's only adapter here is SwiftShader, which
+// runs the GPU's work on the CPU, so this measures burn-wgpu's path, not a GPU.
+{
+  const gpuBrowser = await launch({ webgpu: true });
+  try {
+    const page = await openPage(gpuBrowser, `${server.url}?panel=digits`);
+    const backend = await waitForBackend(page, 300_000);
+    if (backend.backend === 'WebGPU') await firstGrid(page, 'WebGPU (SwiftShader), as the page starts');
+    else console.log(`digits panel on WebGPU: not run, the page chose ${backend.label}`);
+  } finally {
+    await gpuBrowser.close();
+  }
+}
+await server.close();
+
+/** Clicks Sample once the weights are in and prints how long the grid took. */
+async function firstGrid(page, where) {
+  const done = (states) => page.waitForFunction(
+    (states) => states.includes(document.querySelector('#digits-status').dataset.state), states, { timeout: 600_000 });
+  await done(['ready', 'done', 'error']);
+  const started = Date.now();
+  await page.click('#digits-sample');
+  await done(['done', 'error']);
+  const settings = await page.evaluate(() => ['digits-label', 'digits-guidance', 'digits-guided-from', 'digits-guided-to', 'digits-steps']
+    .map((id) => `${id.replace('digits-', '')} ${document.getElementById(id)?.value}`).join(', '));
+  console.log(`digits panel, first grid of 16 on ${where} (${settings}): ${((Date.now() - started) / 1000).toFixed(2)} s ` +
+    `from the click; the panel says: ${await page.locator('#digits-status').textContent()}`);
 }
 
-for (const name of await readdir(DIST)) {
-  if (!name.endsWith('.wasm')) continue;
-  const bytes = await readFile(join(DIST, name));
+
+// What a reader downloads: the page, its script, the wasm module and the digit model's weights.
+{
   const mb = (n) => (n / 1e6).toFixed(2);
-  console.log(`wasm ${name}: ${mb((await stat(join(DIST, name))).size)} MB raw, ${mb(gzipSync(bytes, { level: 9 }).length)} MB gzipped`);
+  const files = (await readdir(DIST)).filter((n) => /\.(html|js|wasm|css)$/.test(n))
+    .concat(['assets/mnist/unet.json', 'assets/mnist/unet.safetensors']);
+  let raw = 0;
+  let gz = 0;
+  for (const name of files) {
+    const bytes = await readFile(join(DIST, name));
+    const zipped = gzipSync(bytes, { level: 9 }).length;
+    raw += bytes.length;
+    gz += zipped;
+    if (name.endsWith('.wasm') || name.endsWith('.safetensors')) console.log(`${name}: ${mb(bytes.length)} MB raw, ${mb(zipped)} MB gzipped`);
+  }
+  console.log(`the whole page (${files.length} files): ${mb(raw)} MB raw, ${mb(gz)} MB gzipped`);
 }
