@@ -568,14 +568,10 @@ fn wire_drawing(app: &Shared) -> Result<(), String> {
 
 fn wire_resize(app: &Shared) {
     let resize_app = app.clone();
-    let on_resize = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-        App::redraw(&resize_app);
-    });
-    let _ = dom::window().add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
-    on_resize.forget();
+    dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
     // Panels skipped while off screen are drawn as they scroll into view.
     let app = app.clone();
-    let on_scroll = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+    dom::on_window("scroll", move |_: Event| {
         let due = app
             .borrow()
             .stale
@@ -585,8 +581,6 @@ fn wire_resize(app: &Shared) {
             App::redraw(&app);
         }
     });
-    let _ = dom::window().add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
-    on_scroll.forget();
 }
 
 async fn start_backend(
@@ -596,10 +590,7 @@ async fn start_backend(
 ) {
     set_text("backend", "starting burn…");
     let backend = Backend::init().await;
-    set_text("backend", &format!("Backend: {}", backend.describe()));
-    if let Ok(el) = by_id::<Element>("backend") {
-        let _ = el.set_attribute("data-backend", backend.name());
-    }
+    show_backend(&backend);
     let gpu = backend.kind == super::backend::BackendKind::WebGpu;
     training::set_device(&training, backend.device.clone(), gpu);
     wasm_bindgen_futures::spawn_local(super::digits::load(
@@ -621,7 +612,7 @@ fn listen_for_gpu_loss(
     training: Rc<RefCell<training::Training>>,
     digits: Rc<RefCell<super::digits::DigitsPanel>>,
 ) {
-    let on_lost = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+    dom::on_window("webgpu-lost", move |e: web_sys::CustomEvent| {
         let why = e
             .detail()
             .as_string()
@@ -629,18 +620,21 @@ fn listen_for_gpu_loss(
             .unwrap_or("the device was lost".into());
         web_sys::console::warn_1(&format!("WebGPU device lost: {why}").into());
         let backend = Backend::cpu(format!("WebGPU stopped ({why})"));
-        set_text("backend", &format!("Backend: {}", backend.describe()));
-        if let Ok(el) = by_id::<Element>("backend") {
-            let _ = el.set_attribute("data-backend", backend.name());
-        }
+        show_backend(&backend);
         app.borrow_mut().backend = Some(backend);
         training::gpu_lost(&training, &why);
         super::digits::fall_back_to_cpu(&digits, &why);
         // The tensor check now runs on the CPU, so what it says is about the backend in use.
         wasm_bindgen_futures::spawn_local(run_backend_check(app.clone()));
     });
-    let _ = dom::window().add_event_listener_with_callback("webgpu-lost", on_lost.as_ref().unchecked_ref());
-    on_lost.forget();
+}
+
+/// The footer's backend label, and its `data-backend` for tests.
+fn show_backend(backend: &Backend) {
+    set_text("backend", &format!("Backend: {}", backend.describe()));
+    if let Ok(el) = by_id::<Element>("backend") {
+        let _ = el.set_attribute("data-backend", backend.name());
+    }
 }
 
 /// Recomputes the forward panel's points on the tensor backend and shows how far they are from

@@ -92,11 +92,12 @@ pub fn start() -> Result<Shared, String> {
 /// The 28x28 drawing pad: drag to draw with a soft round brush; Clear wipes it; "Noise and
 /// denoise" runs SDEdit from the chosen t.
 fn wire_drawing(state: &Shared) -> Result<(), String> {
-    let pad: HtmlCanvasElement = by_id("digits-draw")?;
+    let pad_id = "digits-draw";
+    let pad: HtmlCanvasElement = by_id(pad_id)?;
     for event in ["pointerdown", "pointermove", "pointerup", "pointerleave"] {
         let state = state.clone();
         let target = pad.clone();
-        let handler = Closure::<dyn FnMut(web_sys::PointerEvent)>::new(move |e: web_sys::PointerEvent| {
+        dom::listen_as(pad_id, event, move |e: web_sys::PointerEvent| {
             let mut s = state.borrow_mut();
             match e.type_().as_str() {
                 "pointerdown" => s.drawing_down = true,
@@ -119,10 +120,7 @@ fn wire_drawing(state: &Shared) -> Result<(), String> {
                 }
             }
             paint_drawing(&s);
-        });
-        pad.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref())
-            .map_err(|_| format!("cannot listen to {event} on the drawing pad"))?;
-        handler.forget();
+        })?;
     }
     dom::listen("digits-draw-t", "input", |_| {
         if let Ok(s) = by_id::<HtmlInputElement>("digits-draw-t") {

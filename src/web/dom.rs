@@ -69,11 +69,36 @@ pub fn on_screen(id: &str) -> bool {
 
 /// Calls `handler` on every `event` of the element with this id, for the life of the page.
 pub fn listen(id: &str, event: &str, handler: impl FnMut(web_sys::Event) + 'static) -> Result<(), String> {
+    listen_as(id, event, handler)
+}
+
+/// [`listen`], for events of a more specific type (`PointerEvent`, ...).
+pub fn listen_as<E: JsCast + 'static>(
+    id: &str,
+    event: &str,
+    handler: impl FnMut(E) + 'static,
+) -> Result<(), String> {
     let element: Element = by_id(id)?;
-    let closure = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    element
-        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
-        .map_err(|_| format!("cannot listen to {event} on #{id}"))?;
+    add_listener(&element, event, handler).map_err(|_| format!("cannot listen to {event} on #{id}"))
+}
+
+/// Calls `handler` on every `event` of the window, for the life of the page.
+pub fn on_window<E: JsCast + 'static>(event: &str, handler: impl FnMut(E) + 'static) {
+    if add_listener(&window(), event, handler).is_err() {
+        web_sys::console::error_1(&format!("cannot listen to {event} on the window").into());
+    }
+}
+
+fn add_listener<E: JsCast + 'static>(
+    target: &web_sys::EventTarget,
+    event: &str,
+    mut handler: impl FnMut(E) + 'static,
+) -> Result<(), wasm_bindgen::JsValue> {
+    let closure =
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            handler(e.unchecked_into::<E>())
+        });
+    target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
     // The page lives as long as its listeners: hand the closure to the browser.
     closure.forget();
     Ok(())

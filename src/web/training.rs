@@ -245,18 +245,18 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
 /// reader picks the CPU (for a network this small the CPU can be the faster).
 pub fn set_device(state: &Shared, device: Device, gpu: bool) {
     state.borrow_mut().device = Some(device);
+    offer_webgpu(gpu);
+    set_status("Ready: press Train.", "idle");
+}
+
+/// Enables or disables the "train on: WebGPU" choice, and selects WebGPU where it is offered.
+fn offer_webgpu(gpu: bool) {
+    if let Some(option) = dom::document().get_element_by_id("train-device-webgpu") {
+        let _ = option.toggle_attribute_with_force("disabled", !gpu);
+    }
     if let Ok(select) = by_id::<HtmlSelectElement>("train-device") {
-        let webgpu = dom::document().get_element_by_id("train-device-webgpu");
-        if let Some(option) = webgpu {
-            if gpu {
-                let _ = option.remove_attribute("disabled");
-            } else {
-                let _ = option.set_attribute("disabled", "");
-            }
-        }
         select.set_value(if gpu { "webgpu" } else { "cpu" });
     }
-    set_status("Ready: press Train.", "idle");
 }
 
 /// The browser lost the WebGPU device: it is no longer offered, and a run on it stops (its
@@ -264,12 +264,7 @@ pub fn set_device(state: &Shared, device: Device, gpu: bool) {
 pub fn gpu_lost(state: &Shared, why: &str) {
     let mut s = state.borrow_mut();
     s.device = Some(Device::flex());
-    if let Some(option) = dom::document().get_element_by_id("train-device-webgpu") {
-        let _ = option.set_attribute("disabled", "");
-    }
-    if let Ok(select) = by_id::<HtmlSelectElement>("train-device") {
-        select.set_value("cpu");
-    }
+    offer_webgpu(false);
     if s.device_name == "WebGPU" && s.trainer.is_some() {
         fail(
             &mut s,
