@@ -1,0 +1,40 @@
+//! The page's settings start where the command line's do: one set of defaults, two front ends.
+
+use diffusion_playground::model::denoiser::Parameterization;
+use diffusion_playground::model::digits::{GUIDANCE, GUIDED};
+use diffusion_playground::model::train::TrainConfig;
+use diffusion_playground::params::{CONTROLS, Input, Params};
+
+#[test]
+fn the_pages_training_defaults_are_the_command_lines() {
+    let page = Params::default();
+    let cli = TrainConfig::new();
+    assert_eq!(page.train.learning_rate, cli.learning_rate);
+    assert_eq!(page.train.steps, cli.steps);
+    assert_eq!(page.train.batch_size, cli.batch_size);
+    assert_eq!(page.train.hidden, cli.model.hidden);
+    assert_eq!(page.train.parameterization, cli.model.parameterization.name());
+    assert_eq!(page.seed, cli.seed);
+    assert_eq!((page.kind, page.steps), (cli.schedule, cli.diffusion_steps));
+    assert_eq!((page.beta_start, page.beta_end), (cli.beta_start, cli.beta_end));
+}
+
+#[test]
+fn the_pages_guidance_is_the_command_lines() {
+    let page = Params::default().digits;
+    assert_eq!(page.guidance, f64::from(GUIDANCE));
+    assert_eq!(page.guided_from..=page.guided_to, GUIDED);
+}
+
+#[test]
+fn every_parameterization_offered_is_one_the_model_knows() {
+    let row = CONTROLS
+        .iter()
+        .find(|c| c.key == "predict")
+        .expect("a predict control");
+    let Input::Choice(names) = row.input else {
+        panic!("predict is a choice")
+    };
+    let known: Vec<&str> = Parameterization::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(names, known.as_slice());
+}
