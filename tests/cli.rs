@@ -347,3 +347,194 @@ fn mnist_sample_writes_grayscale_pngs_and_refuses_bad_arguments() {
         "truncated",
     );
 }
+
+/// Width and height from a PNG's header.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[1..4], b"PNG", "a PNG");
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+#[test]
+fn figure_draws_the_pages_charts_as_svg_png_and_gif() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let run = |args: &[&str]| {
+        let out = diffusion(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+
+    // SVG: vectors and the chart's own text, at the page's size.
+    run(&[
+        "figure",
+        "--panel",
+        "schedule",
+        "--query",
+        "T=200&t=50",
+        "--out",
+        path("s.svg").to_str().unwrap(),
+    ]);
+    let svg = std::fs::read_to_string(path("s.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("SNR") && svg.contains("<polyline"),
+        "the schedule's lines and labels"
+    );
+    assert!(svg.contains(r#"width="1000""#), "the page's width by default");
+
+    // PNG at a scale, and two different t give two different pictures.
+    for t in ["50", "900"] {
+        let out = path(&format!("f{t}.png"));
+        run(&[
+            "figure",
+            "--panel",
+            "forward",
+            "--query",
+            &format!("t={t}&seed=3"),
+            "--out",
+            out.to_str().unwrap(),
+            "--width",
+            "300",
+            "--height",
+            "300",
+            "--scale",
+            "2",
+        ]);
+        assert_eq!(png_size(&std::fs::read(&out).unwrap()), (600, 600));
+    }
+    assert_ne!(
+        std::fs::read(path("f50.png")).unwrap(),
+        std::fs::read(path("f900.png")).unwrap()
+    );
+    for panel in ["posterior", "score"] {
+        let out = path(&format!("{panel}.svg"));
+        run(&[
+            "figure",
+            "--panel",
+            panel,
+            "--query",
+            "t=100",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            std::fs::read_to_string(&out).unwrap().contains("<circle"),
+            "{panel} draws its points"
+        );
+    }
+
+    // An animated GIF of the forward sweep: a GIF89a with one frame per value.
+    let gif = path("sweep.gif");
+    let out = run(&[
+        "figure",
+        "--panel",
+        "forward",
+        "--animate",
+        "t=0:1000:250",
+        "--out",
+        gif.to_str().unwrap(),
+        "--width",
+        "200",
+        "--height",
+        "200",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 frames"));
+    let bytes = std::fs::read(&gif).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+    let frames = bytes.windows(2).filter(|w| w == &[0x00, 0x2c]).count();
+    assert!(frames >= 5, "{frames} image descriptors");
+
+    // The page's clamping, said on stderr; the figure is still drawn.
+    let out = run(&[
+        "figure",
+        "--panel",
+        "schedule",
+        "--query",
+        "t=99999&T=50",
+        "--out",
+        path("c.svg").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("t: 99999 is above"));
+}
+
+#[test]
+fn figure_refuses_bad_arguments_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.svg");
+    let out = out.to_str().unwrap();
+    assert_clean_failure(
+        &["figure", "--panel", "nope", "--out", out],
+        "no chart panel named 'nope'",
+    );
+    assert_clean_failure(
+        &["figure", "--panel", "forward", "--out", "x.bmp"],
+        ".svg, .png or .gif",
+    );
+    assert_clean_failure(
+        &[
+            "figure",
+            "--panel",
+            "forward",
+            "--out",
+            out,
+            "--animate",
+            "t=0:10",
+        ],
+        "--animate writes a GIF",
+    );
+    let gif = dir.path().join("x.gif");
+    assert_clean_failure(
+        &[
+            "figure",
+            "--panel",
+            "forward",
+            "--out",
+            gif.to_str().unwrap(),
+            "--animate",
+            "t=a:b:c",
+        ],
+        "KEY=FROM:TO:STEP",
+    );
+    assert_clean_failure(
+        &[
+            "figure",
+            "--panel",
+            "forward",
+            "--out",
+            gif.to_str().unwrap(),
+            "--animate",
+            "t=0:100000:1",
+        ],
+        "at most 500",
+    );
+    assert_clean_failure(
+        &[
+            "figure",
+            "--panel",
+            "forward",
+            "--out",
+            gif.to_str().unwrap(),
+            "--animate",
+            "bogus=0:10:5",
+        ],
+        "unknown setting",
+    );
+    assert_clean_failure(
+        &["figure", "--panel", "forward", "--out", out, "--scale", "0"],
+        "--scale",
+    );
+    assert_clean_failure(
+        &["figure", "--panel", "forward", "--out", out, "--width", "100000"],
+        "outside 16 to 8000",
+    );
+    assert_clean_failure(
+        &["figure", "--panel", "forward", "--out", "/nonexistent/dir/x.svg"],
+        "cannot write into the directory",
+    );
+    assert!(!dir.path().join("x.svg").exists(), "nothing half-written");
+}

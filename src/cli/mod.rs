@@ -1,9 +1,16 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own file.
 
+mod figure;
 mod mnist;
 mod schedule;
 mod swissroll;
 
+use std::io::Write;
+#[cfg(unix)]
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 /// Diffusion Playground's command line: prints schedules, writes data, trains and samples.
@@ -28,6 +35,9 @@ enum Command {
         #[command(subcommand)]
         command: mnist::MnistCommand,
     },
+    /// Draw a chart panel as the page does, from the page's query string: SVG, PNG, or an
+    /// animated GIF.
+    Figure(figure::FigureArgs),
 }
 
 /// Runs one parsed command.
@@ -36,7 +46,31 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(args) => schedule::run(&args),
         Command::Swissroll { command } => swissroll::run(command),
         Command::Mnist { command } => mnist::run(command),
+        Command::Figure(args) => figure::run(args),
     }
+}
+
+/// Writes a file through a temporary file beside it and a rename, so that an interrupted run
+/// never leaves a half-written output under the real name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".diffusion-");
+    // An ordinary file for its reader, not the temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::fs::Permissions::from_mode(0o644));
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write into the directory {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// An error and its causes on one line: "cannot write out.csv: Permission denied (os error 13)".

@@ -1,21 +1,42 @@
-//! The charts. Each panel has a pure `draw` that renders a [`Scene`] onto its canvas and a
-//! `formula` that writes the panel's equation with the current numbers filled in.
+//! The charts. Each panel has a pure `draw` that renders a [`Scene`] onto any plotters backend
+//! (the page's canvas, SVG for exports and `diffusion figure`, a bitmap for PNG and GIF) and a
+//! `formula` that writes the panel's equation with the current numbers filled in. Nothing here
+//! knows about the web or tensors.
 
+pub mod digits;
 pub mod forward;
 pub mod posterior;
 pub mod schedule;
 pub mod score;
+mod surface;
 pub mod training;
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 
+use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::Params;
-use crate::web::canvas::{Canvas, Frame, err};
+pub use surface::{Clip, FastMarks, Frame, Surface, arrows, dots, err};
+
+/// The number of data points the panels show and the model trains on (as on the command line).
+pub const POINTS: usize = 2000;
+
+/// The data the 2-D panels show for a data set and seed, with each point's fixed noise (drawn
+/// from a different stream of the same seed). Not for drawn data: the page holds those points.
+pub fn cloud(set: DataSet, seed: u64) -> (Vec<Point<2>>, Vec<Point<2>>) {
+    let data = set.generate(POINTS, seed);
+    let eps = noise_for(data.len(), seed);
+    (data, eps)
+}
+
+/// The fixed noise of `n` points: a prefix of one stream, so drawn points keep theirs as more
+/// are added.
+pub fn noise_for(n: usize, seed: u64) -> Vec<Point<2>> {
+    standard_normal(n, seed.wrapping_add(0x5eed))
+}
 
 /// Everything a panel may show, derived from the `Params` of one moment.
 pub struct Scene<'a> {
@@ -131,16 +152,16 @@ pub fn num(v: f64) -> String {
 }
 
 /// A chart of the data plane.
-pub type PlaneChart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub type PlaneChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The frame shared by the 2-D panels: the square `[-half, half]^2` with a light grid and
 /// `labels` tick labels on each axis.
-pub fn plane<'a>(
-    root: &'a DrawingArea<CanvasBackend, Shift>,
-    canvas: &Canvas,
+pub fn plane<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    canvas: &Surface<DB>,
     half: f64,
     labels: usize,
-) -> Result<PlaneChart<'a>, String> {
+) -> Result<PlaneChart<'a, DB>, String> {
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(canvas.px(8.0))
@@ -161,7 +182,7 @@ pub fn plane<'a>(
 }
 
 /// Where a plane chart's plotting area lies, for mapping clicks back to data.
-pub fn plane_frame(chart: &PlaneChart, canvas: &Canvas, half: f64) -> Frame {
+pub fn plane_frame<DB: DrawingBackend>(chart: &PlaneChart<DB>, canvas: &Surface<DB>, half: f64) -> Frame {
     let (px, py) = chart.plotting_area().get_pixel_range();
     Frame {
         px,
@@ -172,8 +193,13 @@ pub fn plane_frame(chart: &PlaneChart, canvas: &Canvas, half: f64) -> Frame {
     }
 }
 
-/// A legend entry for dots drawn outside plotters (see [`crate::web::canvas::dots`]).
-pub fn legend_entry(chart: &mut PlaneChart, label: &str, r: u32, color: RGBColor) -> Result<(), String> {
+/// A legend entry for dots drawn in one batch (see [`dots`]).
+pub fn legend_entry<DB: DrawingBackend>(
+    chart: &mut PlaneChart<DB>,
+    label: &str,
+    r: u32,
+    color: RGBColor,
+) -> Result<(), String> {
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
         .map_err(err)?
@@ -183,7 +209,10 @@ pub fn legend_entry(chart: &mut PlaneChart, label: &str, r: u32, color: RGBColor
 }
 
 /// The legend box of a plane chart, in its upper-left corner (where the data leaves room).
-pub fn legend(chart: &mut PlaneChart, canvas: &Canvas) -> Result<(), String> {
+pub fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut PlaneChart<'a, DB>,
+    canvas: &Surface<DB>,
+) -> Result<(), String> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -196,8 +225,8 @@ pub fn legend(chart: &mut PlaneChart, canvas: &Canvas) -> Result<(), String> {
 
 /// An arrow from `from` to `to` in data coordinates, with a head `head` long (at most half the
 /// arrow), in `style`'s colour.
-pub fn arrow(
-    chart: &mut PlaneChart,
+pub fn arrow<DB: DrawingBackend>(
+    chart: &mut PlaneChart<DB>,
     from: (f64, f64),
     to: (f64, f64),
     head: f64,

@@ -3,10 +3,10 @@
 use plotters::prelude::*;
 
 use super::{Scene, colors, num, tick};
-use crate::web::canvas::{Canvas, err};
+use super::{Surface, err};
 
 /// Draws three stacked charts sharing the t axis.
-pub fn draw(scene: &Scene, canvas: &Canvas) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(), String> {
     let s = scene.schedule;
     let steps = s.steps();
     let t_now = scene.params.t;
@@ -65,13 +65,13 @@ pub fn draw(scene: &Scene, canvas: &Canvas) -> Result<(), String> {
     root.present().map_err(err)
 }
 
-type Area<'a> = DrawingArea<plotters_canvas::CanvasBackend, plotters::coord::Shift>;
+type Area<DB> = DrawingArea<DB, plotters::coord::Shift>;
 
-fn builder<'a, 'b>(
-    area: &'a Area<'b>,
-    canvas: &Canvas,
+fn builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    canvas: &Surface<DB>,
     with_x_labels: bool,
-) -> ChartBuilder<'a, 'b, plotters_canvas::CanvasBackend> {
+) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(area);
     b.margin_top(canvas.px(6.0))
         .margin_right(canvas.px(12.0))
@@ -84,13 +84,9 @@ fn builder<'a, 'b>(
     b
 }
 
-fn mesh<Y>(
-    chart: &mut ChartContext<
-        '_,
-        plotters_canvas::CanvasBackend,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
-    >,
-    canvas: &Canvas,
+fn mesh<DB: DrawingBackend, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    canvas: &Surface<DB>,
     name: &str,
     x_labels: bool,
 ) -> Result<(), String>
@@ -113,13 +109,9 @@ where
         .map_err(err)
 }
 
-fn marker<Y>(
-    chart: &mut ChartContext<
-        '_,
-        plotters_canvas::CanvasBackend,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
-    >,
-    canvas: &Canvas,
+fn marker<DB: DrawingBackend, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    canvas: &Surface<DB>,
     t: f64,
     (lo, hi): (f64, f64),
     value: Option<f64>,

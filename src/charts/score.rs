@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Scene, colors, forward, legend, legend_entry, num, plane, plane_frame};
+use super::{Surface, arrows, dots, err};
 use crate::math::forward::Point;
-use crate::web::canvas::{Canvas, arrows, dots, err};
 
 /// The square of data space shown.
 pub const RANGE: f64 = 2.2;
@@ -81,7 +81,11 @@ fn median(xs: &mut [f64]) -> Option<f64> {
 }
 
 /// Draws `x_t` faintly, the exact score in grey and the learned one in orange.
-pub fn draw(scene: &Scene, canvas: &Canvas, field: Option<&Field>) -> Result<(), String> {
+pub fn draw<DB: DrawingBackend>(
+    scene: &Scene,
+    canvas: &Surface<DB>,
+    field: Option<&Field>,
+) -> Result<(), String> {
     let root = canvas.area()?;
     let mut chart = plane(&root, canvas, RANGE, 5)?;
     let frame = plane_frame(&chart, canvas, RANGE);

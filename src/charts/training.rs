@@ -2,13 +2,13 @@
 
 use plotters::prelude::*;
 
+use super::{Surface, dots, err};
 use super::{colors, tick};
 use crate::math::forward::Point;
 use crate::model::sample::Sampler;
-use crate::web::canvas::{Canvas, dots, err};
 
 /// The loss per step (a moving average over 50 steps) on a linear axis from 0.
-pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
+pub fn draw_loss<DB: DrawingBackend>(canvas: &Surface<DB>, losses: &[f32]) -> Result<(), String> {
     let root = canvas.area()?;
     root.fill(&WHITE).map_err(err)?;
     // The scale follows the smoothed curve, so a single wild batch does not flatten it.
@@ -64,8 +64,8 @@ pub fn draw_loss(canvas: &Canvas, losses: &[f32]) -> Result<(), String> {
 const TRAJECTORIES: usize = 12;
 
 /// The data in grey, the paths of a few particles through the chain, and every particle now.
-pub fn draw_samples(
-    canvas: &Canvas,
+pub fn draw_samples<DB: DrawingBackend>(
+    canvas: &Surface<DB>,
     data: &[Point<2>],
     particles: &[Point<2>],
     history: &[Vec<Point<2>>],
@@ -100,7 +100,10 @@ pub type QualityPoint = (Sampler, usize, f64);
 /// Sample quality against the number of reverse steps: the energy distance between samples and
 /// fresh data, for DDPM (respaced) and deterministic DDIM, both axes logarithmic, with the
 /// distance between two fresh samples of the data as the floor no sampler can beat.
-pub fn draw_quality(canvas: &Canvas, quality: Option<(&[QualityPoint], f64)>) -> Result<(), String> {
+pub fn draw_quality<DB: DrawingBackend>(
+    canvas: &Surface<DB>,
+    quality: Option<(&[QualityPoint], f64)>,
+) -> Result<(), String> {
     let root = canvas.area()?;
     root.fill(&WHITE).map_err(err)?;
     let Some((results, floor)) = quality else {

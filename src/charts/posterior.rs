@@ -5,9 +5,9 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::{Frame, Surface, dots, err};
 use super::{PlaneChart, Scene, arrow, colors, legend, legend_entry, num, plane, plane_frame};
 use crate::math::exact::DataPosterior;
-use crate::web::canvas::{Canvas, Frame, dots, err};
 
 /// The square of data space shown.
 pub const RANGE: f64 = 2.2;
@@ -60,7 +60,11 @@ fn magnification(probe: [f32; 2], partial: &[([f32; 2], f64)]) -> f64 {
 }
 
 /// Draws the weighted data, the partial targets, `x_t`, `mu*(x_t)` and the arrow between them.
-pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> Result<Frame, String> {
+pub fn draw<DB: DrawingBackend>(
+    scene: &Scene,
+    canvas: &Surface<DB>,
+    post: Option<&DataPosterior<2>>,
+) -> Result<Frame, String> {
     let root = canvas.area()?;
     let mut chart = plane(&root, canvas, RANGE, 5)?;
     let frame = plane_frame(&chart, canvas, RANGE);
@@ -166,9 +170,13 @@ pub fn draw(scene: &Scene, canvas: &Canvas, post: Option<&DataPosterior<2>>) -> 
     Ok(frame)
 }
 
-type Chart<'a> = PlaneChart<'a>;
+type Chart<'a, DB> = PlaneChart<'a, DB>;
 
-fn cross(chart: &mut Chart, canvas: &Canvas, (x, y): (f64, f64)) -> Result<(), String> {
+fn cross<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    canvas: &Surface<DB>,
+    (x, y): (f64, f64),
+) -> Result<(), String> {
     let d = 0.07;
     let style = BLACK.stroke_width(canvas.px(2.0));
     chart
@@ -184,8 +192,8 @@ fn cross(chart: &mut Chart, canvas: &Canvas, (x, y): (f64, f64)) -> Result<(), S
 const SHADES: usize = 16;
 
 /// Draws points whose colour depends on a value in [0, 1], in `SHADES` batched paths.
-fn shaded_dots(
-    canvas: &Canvas,
+fn shaded_dots<DB: DrawingBackend>(
+    canvas: &Surface<DB>,
     clip: &(std::ops::Range<i32>, std::ops::Range<i32>),
     points: &[([f32; 2], f64)],
     radius: u32,

@@ -2,8 +2,8 @@
 
 use plotters::prelude::*;
 
+use super::{Frame, Surface, dots, err};
 use super::{Scene, colors, legend, legend_entry, num, plane, plane_frame};
-use crate::web::canvas::{Canvas, Frame, dots, err};
 
 /// The square of data space shown; wide enough for `N(0, I)` at t = T.
 pub const RANGE: f64 = 3.2;
@@ -24,7 +24,11 @@ pub fn noised(scene: &Scene) -> Vec<[f32; 2]> {
 }
 
 /// Draws `x_0` in grey under `x_t` in blue.
-pub fn draw(scene: &Scene, canvas: &Canvas, x_t: &[[f32; 2]]) -> Result<Frame, String> {
+pub fn draw<DB: DrawingBackend>(
+    scene: &Scene,
+    canvas: &Surface<DB>,
+    x_t: &[[f32; 2]],
+) -> Result<Frame, String> {
     let root = canvas.area()?;
     let mut chart = plane(&root, canvas, RANGE, 7)?;
     let r = canvas.px(1.6);
