@@ -107,3 +107,58 @@ fn bad_settings_are_refused() {
     }
     assert!(Trainer::new(TrainConfig::new(), vec![], &Device::flex()).is_err());
 }
+
+#[test]
+fn a_bundle_imports_back_and_predicts_the_same() {
+    let mut trainer = Trainer::new(
+        small(Parameterization::Epsilon, 20),
+        swiss_roll(500, 1),
+        &Device::flex(),
+    )
+    .unwrap();
+    for _ in 0..20 {
+        trainer.step().unwrap();
+    }
+    let bytes = store::to_bundle(trainer.model(), trainer.config(), &trainer.losses).unwrap();
+    let imported = store::read_bundle(&bytes).unwrap();
+    let back = Trainer::imported(imported, swiss_roll(500, 2), &Device::flex()).unwrap();
+    assert_eq!(back.config(), trainer.config());
+    assert_eq!(back.losses, trainer.losses);
+    let pts = [[0.1_f32, -0.3], [1.0, 0.5]];
+    let a = trainer.model().predict(&pts, &[10, 900]).into_data();
+    let b = back.model().predict(&pts, &[10, 900]).into_data();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn files_that_are_not_a_model_of_this_network_are_refused_with_a_reason() {
+    let trainer = Trainer::new(
+        small(Parameterization::Epsilon, 5),
+        swiss_roll(100, 1),
+        &Device::flex(),
+    )
+    .unwrap();
+    let good = store::to_bundle(trainer.model(), trainer.config(), &[]).unwrap();
+    let refused = |bytes: &[u8]| match store::read_bundle(bytes) {
+        Err(e) => e,
+        Ok(imported) => Trainer::imported(imported, swiss_roll(100, 1), &Device::flex())
+            .err()
+            .expect("refused when loaded"),
+    };
+    assert_eq!(refused(b""), "the file is empty");
+    assert!(refused(&good[..good.len() / 2]).contains("not a model exported"));
+    assert!(refused(b"\x89PNG\r\n\x1a\n....").contains("not a model exported"));
+    assert!(refused(br#"{"format":"other","version":1}"#).contains("not a model exported"));
+    // Another network: the config says 64 wide, the weights are 32 wide.
+    let mut json: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    json["config"]["model"]["hidden"] = 64.into();
+    let other = serde_json::to_vec(&json).unwrap();
+    assert!(refused(&other).contains("do not fit"), "{}", refused(&other));
+    json["config"]["model"]["hidden"] = 100_000.into();
+    assert!(refused(&serde_json::to_vec(&json).unwrap()).contains("outside what the page trains"));
+    json["config"]["model"]["hidden"] = 32.into();
+    json["weights"] = "!!!not base64".into();
+    assert!(refused(&serde_json::to_vec(&json).unwrap()).contains("damaged"));
+    let huge = vec![b' '; store::MAX_BUNDLE_BYTES + 1];
+    assert!(refused(&huge).contains("at most"));
+}

@@ -206,6 +206,11 @@ pub struct DigitChain {
 }
 
 impl DigitChain {
+    /// The label each image was asked to be (`None`: unconditional).
+    pub fn labels(&self) -> &[Option<u8>] {
+        &self.request.labels
+    }
+
     /// Starts from `N(0, I)`.
     pub fn new(schedule: &NoiseSchedule, request: DigitRequest) -> Self {
         let timesteps = spaced_timesteps(schedule.steps(), request.steps);

@@ -152,6 +152,28 @@ impl Trainer {
         })
     }
 
+    /// A finished run read back from a bundle: its config, losses and weights, to sample from
+    /// or to train further on `data`. Weights of another network are refused with a reason.
+    pub fn imported(
+        imported: super::store::Imported,
+        data: Vec<Point<2>>,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let mut trainer = Self::new(imported.config, data, device).map_err(|e| e.to_string())?;
+        let model = trainer.model.take().expect("a new trainer has its model");
+        let model = model
+            .try_load_record(imported.record)
+            .map_err(|e| format!("its weights do not fit the network its config describes ({e:?})"))?;
+        trainer.model = Some(model);
+        trainer.losses = imported.losses;
+        Ok(trainer)
+    }
+
+    /// The points it trains on.
+    pub fn data(&self) -> &[Point<2>] {
+        &self.data
+    }
+
     /// The run's settings.
     pub fn config(&self) -> &TrainConfig {
         &self.config

@@ -13,19 +13,18 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, PointerEvent};
 
 use super::backend::Backend;
-use super::canvas::{Canvas, Frame};
+use super::canvas::Canvas;
 use super::controls;
 use super::dom::{self, by_id, set_html, set_text};
-use super::panels::{self, Learned, ModelView, Scene};
 use super::training;
+use crate::charts::{self as panels, Learned, ModelView, Scene};
+use crate::charts::{Frame, Surface};
 use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::model::sample::interpret;
 use crate::params::{Panel, Params};
-
-/// The number of data points the panels show and the model trains on (as on the command line).
-pub const POINTS: usize = 2000;
+use plotters::prelude::{DrawingBackend, IntoDrawingArea, SVGBackend};
 
 /// The most points a reader may draw.
 const MAX_DRAWN: usize = 3000;
@@ -80,8 +79,11 @@ impl App {
     pub fn start() -> Result<(), String> {
         let search = dom::window().location().search().unwrap_or_default();
         let (params, corrections) = Params::from_query(&search);
-        show_corrections(&corrections);
-        apply_panel_mode(params.panel)?;
+        show_corrections(
+            "The link had values the page could not use as they were:",
+            &corrections,
+        );
+        apply_panel_mode(params.view.panel)?;
         let (data, eps) = dataset(params.data, params.seed, &[]);
         let app = Rc::new(RefCell::new(App {
             schedule: params.schedule(),
@@ -118,8 +120,28 @@ impl App {
             let app = app.clone();
             Box::new(move || App::redraw(&app))
         };
-        let training = training::start(source, on_model)?;
-        let digits = super::digits::start()?;
+        let on_chain = {
+            let app = app.clone();
+            Box::new(move |chain: Option<usize>| {
+                let mut params = App::params(&app);
+                params.chain = chain;
+                App::update(&app, params);
+            })
+        };
+        let training = training::start(source, on_model, on_chain)?;
+        training::show_chain(&training, app.borrow().params.chain);
+        let digit_settings = {
+            let app = app.clone();
+            Box::new(move || App::params(&app))
+        };
+        let digits = super::digits::start(digit_settings)?;
+        if let Some(panel) = app.borrow().params.view.panel {
+            super::visibility::watch_embedded(&format!("panel-{}", panel.name()));
+        }
+        super::embed::start(app.clone(), training.clone(), digits.clone());
+        super::share::start(&app)?;
+        super::export::start(&app)?;
+        super::export::wire_import(&app, &training)?;
         wasm_bindgen_futures::spawn_local(start_backend(app, training, digits));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
@@ -131,13 +153,7 @@ impl App {
     /// Redraws every panel from the current params and records how long it took.
     fn render(&mut self) {
         let started = dom::now_ms();
-        if self.data_stale || self.data_key != (self.params.data, self.params.seed) {
-            self.data_stale = false;
-            (self.data, self.eps) = dataset(self.params.data, self.params.seed, &self.drawn);
-            self.data_key = (self.params.data, self.params.seed);
-            self.data_version += 1;
-        }
-        self.schedule = self.params.schedule();
+        self.refresh_data();
         let model = model_view(&self.learned, &self.schedule, self.data_version, &self.params);
         let scene = Scene {
             params: &self.params,
@@ -149,7 +165,7 @@ impl App {
         // A panel is drawn when it is shown and on screen; one scrolled away is only marked
         // stale, and drawn when it scrolls into view (see `wire_scroll`).
         let mut stale = std::mem::take(&mut self.stale);
-        let embedded = self.params.panel;
+        let embedded = self.params.view.panel;
         let mut show = |panel: Panel| {
             let wanted = embedded.is_none_or(|p| p == panel);
             let on_screen = wanted && dom::on_screen(&format!("panel-{}", panel.name()));
@@ -162,13 +178,14 @@ impl App {
         if show(Panel::Schedule) {
             report(
                 "schedule",
-                Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c)),
+                Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c.surface()?)),
             );
             set_html("schedule-formula", &panels::schedule::formula(&scene));
         }
         if show(Panel::Forward) {
             let x_t = panels::forward::noised(&scene);
-            let frame = Canvas::fit("forward-canvas").and_then(|c| panels::forward::draw(&scene, &c, &x_t));
+            let frame = Canvas::fit("forward-canvas")
+                .and_then(|c| panels::forward::draw(&scene, &c.surface()?, &x_t));
             self.forward_frame = frame.as_ref().ok().cloned();
             report("forward", frame);
             let drawing = self.params.data == DataSet::Drawn;
@@ -190,7 +207,7 @@ impl App {
         if show(Panel::Posterior) {
             let post = panels::posterior::compute(&scene);
             let frame = Canvas::fit("posterior-canvas")
-                .and_then(|c| panels::posterior::draw(&scene, &c, post.as_ref()));
+                .and_then(|c| panels::posterior::draw(&scene, &c.surface()?, post.as_ref()));
             self.posterior_frame = frame.as_ref().ok().cloned();
             report("posterior", frame);
             set_html(
@@ -206,7 +223,8 @@ impl App {
             let field = panels::score::compute(&scene);
             report(
                 "score",
-                Canvas::fit("score-canvas").and_then(|c| panels::score::draw(&scene, &c, field.as_ref())),
+                Canvas::fit("score-canvas")
+                    .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
             );
             set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
         }
@@ -223,23 +241,144 @@ impl App {
         set_text("perf", &format!("redraw {elapsed:.1} ms"));
     }
 
-    /// Replaces the params, mirrors them in the controls and the URL, and asks for a redraw.
-    fn update(app: &Shared, params: Params) {
+    /// Regenerates the data, its noise and the schedule when the params or the drawing changed.
+    fn refresh_data(&mut self) {
+        if self.data_stale || self.data_key != (self.params.data, self.params.seed) {
+            self.data_stale = false;
+            (self.data, self.eps) = dataset(self.params.data, self.params.seed, &self.drawn);
+            self.data_key = (self.params.data, self.params.seed);
+            self.data_version += 1;
+        }
+        self.schedule = self.params.schedule();
+    }
+
+    /// Draws one chart panel as it is now onto a new canvas, `scale` device pixels per CSS
+    /// pixel of the chart on the page (for exports at more than the screen's resolution).
+    pub fn draw_detached(&self, panel: Panel, scale: f64) -> Result<web_sys::HtmlCanvasElement, String> {
+        let canvas = Canvas::detached(&format!("{}-canvas", panel.name()), scale)?;
+        self.draw_chart(panel, &canvas.surface()?)?;
+        Ok(canvas.element)
+    }
+
+    /// One chart panel as SVG, at the size it has on the page, drawn by the same code through
+    /// plotters' SVG backend.
+    pub fn svg(&self, panel: Panel) -> Result<String, String> {
+        let (w, h) = Canvas::css_size(&format!("{}-canvas", panel.name()))?;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            self.draw_chart(panel, &Surface::new(root, 1.0))?;
+        }
+        Ok(svg)
+    }
+
+    /// Draws a chart panel on any surface.
+    fn draw_chart<DB: DrawingBackend>(&self, panel: Panel, surface: &Surface<DB>) -> Result<(), String> {
+        let scene = self.scene();
+        match panel {
+            Panel::Schedule => panels::schedule::draw(&scene, surface),
+            Panel::Forward => {
+                panels::forward::draw(&scene, surface, &panels::forward::noised(&scene)).map(drop)
+            }
+            Panel::Posterior => {
+                let post = panels::posterior::compute(&scene);
+                panels::posterior::draw(&scene, surface, post.as_ref()).map(drop)
+            }
+            Panel::Score => {
+                let field = panels::score::compute(&scene);
+                panels::score::draw(&scene, surface, field.as_ref())
+            }
+            Panel::Train | Panel::Digits => Err(format!("{} draws itself", panel.name())),
+        }
+    }
+
+    /// The numbers a chart panel shows, as CSV with a header row.
+    pub fn csv(&self, panel: Panel) -> Option<String> {
+        let scene = self.scene();
+        let mut out = String::new();
+        match panel {
+            Panel::Schedule => {
+                out.push_str("t,beta,alpha_bar,snr\n");
+                for t in 1..=self.schedule.steps() {
+                    let s = &self.schedule;
+                    out.push_str(&format!("{t},{},{},{}\n", s.beta(t), s.alpha_bar(t), s.snr(t)));
+                }
+            }
+            Panel::Forward => {
+                out.push_str("x0_1,x0_2,xt_1,xt_2\n");
+                for (x0, xt) in self.data.iter().zip(panels::forward::noised(&scene)) {
+                    out.push_str(&format!("{},{},{},{}\n", x0[0], x0[1], xt[0], xt[1]));
+                }
+            }
+            Panel::Posterior => {
+                let post = panels::posterior::compute(&scene)?;
+                let (t, x_t) = (self.params.t, self.params.probe);
+                out.push_str("x0_1,x0_2,weight,partial_target_1,partial_target_2\n");
+                for (x0, w) in self.data.iter().zip(&post.weights) {
+                    let mu = self.schedule.posterior_mean(&x_t, x0, t);
+                    out.push_str(&format!("{},{},{w},{},{}\n", x0[0], x0[1], mu[0], mu[1]));
+                }
+            }
+            Panel::Score => {
+                let field = panels::score::compute(&scene)?;
+                let learned = scene.model.ready().map(|l| l.scores.as_slice());
+                out.push_str("x_1,x_2,exact_score_1,exact_score_2,learned_score_1,learned_score_2\n");
+                for (i, (x, e)) in panels::score::grid().iter().zip(&field.exact).enumerate() {
+                    let l = learned.and_then(|l| l.get(i));
+                    let (l1, l2) = l.map_or((String::new(), String::new()), |l| {
+                        (l[0].to_string(), l[1].to_string())
+                    });
+                    out.push_str(&format!("{},{},{},{},{l1},{l2}\n", x[0], x[1], e[0], e[1]));
+                }
+            }
+            Panel::Train | Panel::Digits => return None,
+        }
+        Some(out)
+    }
+
+    /// What the chart panels draw, from the current state.
+    fn scene(&self) -> Scene<'_> {
+        Scene {
+            params: &self.params,
+            schedule: &self.schedule,
+            data: &self.data,
+            eps: &self.eps,
+            model: model_view(&self.learned, &self.schedule, self.data_version, &self.params),
+        }
+    }
+
+    /// Replaces the params, mirrors them in the controls and the URL, and asks for a redraw
+    /// when something the charts show changed (a training or digits setting does not move
+    /// them).
+    pub fn update(app: &Shared, params: Params) {
         let mut this = app.borrow_mut();
         if params == this.params {
             return;
         }
+        let charts = charts_differ(&this.params, &params);
         this.params = params;
+        // Now, not at the next frame: the training panel may read the data at once.
+        this.refresh_data();
         if let Err(e) = controls::write(&this.params) {
             dom::show_fatal(&e);
         }
         write_url(&this.params);
-        if !this.frame_pending {
-            this.frame_pending = true;
-            drop(this);
-            request_frame(app);
+        drop(this);
+        if charts {
+            App::redraw(app);
         }
     }
+
+    /// The current params.
+    pub fn params(app: &Shared) -> Params {
+        app.borrow().params.clone()
+    }
+}
+
+/// Whether two views differ in anything the chart panels draw.
+fn charts_differ(a: &Params, b: &Params) -> bool {
+    (a.kind, a.steps, a.t, a.data, a.seed, a.probe) != (b.kind, b.steps, b.t, b.data, b.seed, b.probe)
+        || (a.beta_start, a.beta_end) != (b.beta_start, b.beta_end)
 }
 
 impl App {
@@ -259,6 +398,7 @@ impl App {
         }
         let wanted = self
             .params
+            .view
             .panel
             .is_none_or(|p| p == Panel::Posterior || p == Panel::Score);
         let snapshot = training::snapshot()?;
@@ -349,13 +489,11 @@ fn model_view<'a>(
 /// The data of a data set and seed with its noise (from a different stream of the same seed);
 /// for drawn data, the reader's points.
 fn dataset(set: DataSet, seed: u64, drawn: &[Point<2>]) -> (Vec<Point<2>>, Vec<Point<2>>) {
-    let data = match set {
-        DataSet::Drawn => drawn.to_vec(),
-        set => set.generate(POINTS, seed),
-    };
-    // Drawn points keep their noise as more are added: the stream is a prefix.
-    let eps = standard_normal(data.len(), seed.wrapping_add(0x5eed));
-    (data, eps)
+    match set {
+        // Drawn points keep their noise as more are added: the stream is a prefix.
+        DataSet::Drawn => (drawn.to_vec(), panels::noise_for(drawn.len(), seed)),
+        set => panels::cloud(set, seed),
+    }
 }
 
 fn request_frame(app: &Shared) {
@@ -398,7 +536,8 @@ fn set_hidden(id: &str, hidden: bool) {
     }
 }
 
-fn show_corrections(corrections: &[crate::params::Correction]) {
+/// Lists what the page changed in values it was given, under `heading`.
+pub fn show_corrections(heading: &str, corrections: &[crate::params::Correction]) {
     if corrections.is_empty() {
         return;
     }
@@ -408,10 +547,7 @@ fn show_corrections(corrections: &[crate::params::Correction]) {
         .collect();
     set_html(
         "notices",
-        &format!(
-            "The link had values the page could not use as they were:<ul>{}</ul>",
-            items.join("")
-        ),
+        &format!("{}<ul>{}</ul>", escape(heading), items.join("")),
     );
     set_hidden("notices", false);
 }
@@ -423,17 +559,45 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `?panel=NAME`: the page shows that panel alone (for an iframe in a blog post).
+/// `?panel=NAME`: the page shows that panel alone (for an iframe in a blog post); without it,
+/// every panel.
 fn apply_panel_mode(panel: Option<Panel>) -> Result<(), String> {
-    let Some(panel) = panel else { return Ok(()) };
     let body = dom::document().body().ok_or("the page has no body")?;
     body.class_list()
-        .add_1("embed")
+        .toggle_with_force("embed", panel.is_some())
         .map_err(|_| "cannot set the embed class")?;
-    for other in Panel::ALL.into_iter().filter(|p| *p != panel) {
-        set_hidden(&format!("panel-{}", other.name()), true);
+    for other in Panel::ALL {
+        set_hidden(
+            &format!("panel-{}", other.name()),
+            panel.is_some_and(|p| p != other),
+        );
     }
     Ok(())
+}
+
+/// Applies values from outside the page (a host page's `set` message) with a link's checks,
+/// and says what was corrected.
+pub fn set_from_outside(
+    app: &Shared,
+    training: &Rc<RefCell<training::Training>>,
+    pairs: &[(String, String)],
+) -> Vec<crate::params::Correction> {
+    let before = App::params(app);
+    let mut params = before.clone();
+    let notes = params.apply_link(pairs);
+    show_corrections(
+        "The page around this one sent values that had to be changed:",
+        &notes,
+    );
+    if params.view.panel != before.view.panel {
+        let _ = apply_panel_mode(params.view.panel);
+    }
+    let chain = (params.chain != before.chain).then_some(params.chain);
+    App::update(app, params);
+    if let Some(chain) = chain {
+        training::show_chain(training, chain);
+    }
+    notes
 }
 
 fn write_url(params: &Params) {
@@ -449,21 +613,20 @@ fn write_url(params: &Params) {
 }
 
 fn wire_controls(app: &Shared) -> Result<(), String> {
-    for id in controls::IDS {
-        let element: Element = by_id(id)?;
+    // Enter in the form's one number field would submit it, reloading the page.
+    dom::listen("controls", "submit", |e| e.prevent_default())?;
+    for (control, event) in controls::events() {
         let app = app.clone();
-        let on_input = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        dom::listen(control.id, event, move |_| {
             let previous = app.borrow().params.clone();
-            match controls::read(&previous, id) {
-                Ok(params) => App::update(&app, params),
-                Err(e) => dom::show_fatal(&e),
+            let (params, notes) = controls::read(&previous, control);
+            show_corrections("Some values were out of range and were changed:", &notes);
+            App::update(&app, params);
+            if !notes.is_empty() {
+                // The element still shows what was typed: put the corrected value back.
+                let _ = controls::write(&app.borrow().params);
             }
-        });
-        element
-            .add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref())
-            .map_err(|_| format!("cannot listen to #{id}"))?;
-        // The page lives as long as its listeners: hand them to the browser.
-        on_input.forget();
+        })?;
     }
     // Re-run the tensor check when a drag ends, not on every step of it.
     for id in ["t", "seed", "T", "b1", "bT", "kind", "data"] {
@@ -509,6 +672,9 @@ fn wire_posterior_pointer(app: &Shared) -> Result<(), String> {
             let [x, y] = frame.to_data(e.offset_x() as f64, e.offset_y() as f64);
             let (lo, hi) = crate::params::bounds::PROBE;
             let mut params = app.borrow().params.clone();
+            if params.is_locked("x") || params.is_locked("y") {
+                return;
+            }
             params.probe = [(x as f32).clamp(lo, hi), (y as f32).clamp(lo, hi)];
             App::update(&app, params);
         });
@@ -593,11 +759,19 @@ async fn start_backend(
     show_backend(&backend);
     let gpu = backend.kind == super::backend::BackendKind::WebGpu;
     training::set_device(&training, backend.device.clone(), gpu);
-    wasm_bindgen_futures::spawn_local(super::digits::load(
-        digits.clone(),
-        backend.device.clone(),
-        backend.name(),
-    ));
+    if app.borrow().params.view.train_on_load {
+        // `train=1`: the link's author trained with these settings and this seed, so the
+        // reader gets the same model.
+        training::act(&training, training::Action::Train);
+    }
+    // An embed of another panel never shows digits: it does not download their weights.
+    if app.borrow().params.view.panel.is_none_or(|p| p == Panel::Digits) {
+        wasm_bindgen_futures::spawn_local(super::digits::load(
+            digits.clone(),
+            backend.device.clone(),
+            backend.name(),
+        ));
+    }
     if gpu {
         listen_for_gpu_loss(app.clone(), training, digits);
     }

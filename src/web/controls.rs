@@ -1,66 +1,104 @@
-//! The form controls. They are only ever read into a [`Params`] and written back from one, so
-//! the URL, the sliders and the panels cannot disagree.
+//! The form controls, wired from the one table of controls ([`CONTROLS`]): every element is
+//! only ever read into a [`Params`] (through the same checks as a link) and written back from
+//! one, so the URL, the form and the panels cannot disagree. Hiding and locking a control, and
+//! leaving out controls that do not change an embedded panel, happen here too.
 
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 use super::dom::{by_id, set_text};
 use crate::math::ScheduleKind;
-use crate::params::{Params, bounds};
+use crate::params::{CONTROLS, Control, Correction, Input, Params, Value};
 
-/// The ids of the controls whose `input` events redraw the page.
-pub const IDS: [&str; 7] = ["data", "kind", "T", "b1", "bT", "t", "seed"];
-
-/// Reads every control. Values a control cannot hold are already excluded by its range; the
-/// beta sliders are kept ordered (moving beta_1 above beta_T drags beta_T along, and back).
-pub fn read(previous: &Params, changed: &str) -> Result<Params, String> {
-    let mut p = previous.clone();
-    let kind: HtmlSelectElement = by_id("kind")?;
-    p.kind = kind.value().parse().unwrap_or(previous.kind);
-    let data: HtmlSelectElement = by_id("data")?;
-    p.data = data.value().parse().unwrap_or(previous.data);
-    p.set_steps(input("T")?.value_as_number() as usize);
-    p.beta_start = from_log_slider(input("b1")?.value_as_number(), bounds::BETA_START);
-    p.beta_end = from_log_slider(input("bT")?.value_as_number(), bounds::BETA_END);
-    if p.beta_start > p.beta_end {
-        if changed == "bT" {
-            p.beta_start = p.beta_end.clamp(bounds::BETA_START.0, bounds::BETA_START.1);
-            p.beta_end = p.beta_end.max(p.beta_start);
-        } else {
-            p.beta_end = p.beta_start;
-        }
-    }
-    p.t = (input("t")?.value_as_number().max(0.0) as usize).min(p.steps);
-    let seed = input("seed")?.value_as_number();
-    if seed.is_finite() {
-        p.seed = (seed.max(0.0) as u64).min(bounds::SEED.1);
-    }
-    Ok(p)
+/// Controls drawn by a panel rather than shown in a form element: the probe point (placed on
+/// the posterior chart) and the chain's position (the training panel's scrubber).
+fn is_form_control(c: &Control) -> bool {
+    !matches!(c.key, "x" | "y" | "chain")
 }
 
-/// Puts a `Params` into the controls and their read-outs.
-pub fn write(p: &Params) -> Result<(), String> {
-    let kind: HtmlSelectElement = by_id("kind")?;
-    kind.set_value(p.kind.name());
-    let data: HtmlSelectElement = by_id("data")?;
-    data.set_value(p.data.name());
-    let steps = input("T")?;
-    steps.set_value(&p.steps.to_string());
-    let b1 = input("b1")?;
-    b1.set_value(&p.beta_start.log10().to_string());
-    let bt = input("bT")?;
-    bt.set_value(&p.beta_end.log10().to_string());
-    // The beta range does not shape the cosine schedule: say so by disabling its sliders.
-    b1.set_disabled(!p.kind.uses_beta_range());
-    bt.set_disabled(!p.kind.uses_beta_range());
-    let t = input("t")?;
-    t.set_max(&p.steps.to_string());
-    t.set_value(&p.t.to_string());
-    input("seed")?.set_value(&p.seed.to_string());
+/// The form controls, with the event that changes each: sliders and menus follow every move
+/// (`input`); typed numbers are taken when the reader is done (`change`), so a half-typed
+/// "0.0" on the way to "0.005" is not clamped under their fingers.
+pub fn events() -> impl Iterator<Item = (&'static Control, &'static str)> {
+    CONTROLS.iter().filter(|c| is_form_control(c)).map(|c| {
+        let typed = by_id::<HtmlInputElement>(c.id).is_ok_and(|e| e.type_() == "number");
+        (c, if typed { "change" } else { "input" })
+    })
+}
 
-    set_text("T-out", &p.steps.to_string());
-    set_text("b1-out", &format_beta(p.beta_start));
-    set_text("bT-out", &format_beta(p.beta_end));
-    set_text("t-out", &p.t.to_string());
+/// The params after the reader changed `control`, and what had to be corrected in what they
+/// entered. The beta sliders are kept ordered: moving beta_1 above beta_T drags beta_T along,
+/// and back.
+pub fn read(previous: &Params, control: &Control) -> (Params, Vec<Correction>) {
+    let mut p = previous.clone();
+    if previous.is_locked(control.key) {
+        return (p, Vec::new());
+    }
+    let Some(raw) = element_value(control) else {
+        return (p, Vec::new());
+    };
+    let mut pairs = vec![(control.key.to_string(), raw.clone())];
+    if let Ok(v) = raw.parse::<f64>() {
+        match control.key {
+            "b1" if v > previous.beta_end => pairs.push(("bT".into(), raw)),
+            "bT" if v < previous.beta_start => pairs.push(("b1".into(), raw)),
+            _ => {}
+        }
+    }
+    let notes = p.apply(&pairs);
+    (p, notes)
+}
+
+/// What the reader set in the control's element, in the form a link would carry it.
+fn element_value(control: &Control) -> Option<String> {
+    let element: Element = by_id(control.id).ok()?;
+    if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
+        return Some(select.value());
+    }
+    let input = element.dyn_ref::<HtmlInputElement>()?;
+    match control.input {
+        Input::Real { log: true, .. } => Some(from_log_slider(input.value_as_number()).to_string()),
+        _ => Some(input.value()),
+    }
+}
+
+/// Puts a `Params` into the controls and their read-outs, and shows, hides and locks them as
+/// its view says.
+pub fn write(p: &Params) -> Result<(), String> {
+    for control in CONTROLS.iter().filter(|c| is_form_control(c)) {
+        let element: Element = by_id(control.id)?;
+        let value = (control.get)(p);
+        if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
+            if let Value::Name(name) = value {
+                select.set_value(name);
+            }
+            select.set_disabled(p.is_locked(control.key));
+        } else if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+            let text = match (value, control.input) {
+                (Value::Number(v), Input::Real { log: true, .. }) => v.log10().to_string(),
+                (v, _) => control.format(v).unwrap_or_default(),
+            };
+            // Writing an unchanged value would move the caret of a field being typed in.
+            if input.value() != text {
+                input.set_value(&text);
+            }
+            input.set_disabled(p.is_locked(control.key));
+        }
+        if let Some(out) = dom_output(control) {
+            let text = match (value, control.key) {
+                (Value::Number(v), "b1" | "bT") => format_beta(v),
+                (v, _) => control.format(v).unwrap_or_default(),
+            };
+            out.set_text_content(Some(&text));
+        }
+        show(control, p);
+    }
+    // T bounds t; the beta range does not shape the cosine schedule, so its sliders are off.
+    by_id::<HtmlInputElement>("t")?.set_max(&p.steps.to_string());
+    for id in ["b1", "bT"] {
+        let slider = by_id::<HtmlInputElement>(id)?;
+        slider.set_disabled(!p.kind.uses_beta_range() || p.is_locked(id));
+    }
     set_text(
         "kind-note",
         if p.kind == ScheduleKind::Cosine {
@@ -72,16 +110,42 @@ pub fn write(p: &Params) -> Result<(), String> {
     Ok(())
 }
 
-fn input(id: &str) -> Result<HtmlInputElement, String> {
-    by_id(id)
+/// The `<output>` beside a slider (`#T-out` for `#T`), if it has one.
+fn dom_output(control: &Control) -> Option<Element> {
+    by_id::<Element>(&format!("{}-out", control.id)).ok()
+}
+
+/// Hides a control that the view hides, or that does not change the one panel an embed shows;
+/// marks a locked one.
+fn show(control: &Control, p: &Params) {
+    let Ok(element) = by_id::<Element>(control.id) else {
+        return;
+    };
+    let Some(holder) = element
+        .closest("label")
+        .ok()
+        .flatten()
+        .and_then(|l| l.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    let unrelated = p.view.panel.is_some_and(|panel| !control.shows_in(panel));
+    holder.set_hidden(p.is_hidden(control.key) || unrelated);
+    let locked = p.is_locked(control.key);
+    let _ = holder.class_list().toggle_with_force("locked", locked);
+    if locked {
+        let _ = holder.set_attribute("title", "fixed by the page that shows this");
+    } else if holder.get_attribute("title").as_deref() == Some("fixed by the page that shows this") {
+        let _ = holder.remove_attribute("title");
+    }
 }
 
 /// A log10 slider position to a beta, rounded to 3 significant digits so links stay readable.
-fn from_log_slider(position: f64, (lo, hi): (f64, f64)) -> f64 {
+fn from_log_slider(position: f64) -> f64 {
     let beta = 10f64.powf(position);
     let digits = 2 - beta.log10().floor() as i32;
     let scale = 10f64.powi(digits);
-    ((beta * scale).round() / scale).clamp(lo, hi)
+    (beta * scale).round() / scale
 }
 
 /// A beta for display: `1e-4`, `0.02`, `0.999`.

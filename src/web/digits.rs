@@ -10,19 +10,19 @@ use std::rc::Rc;
 use burn::tensor::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{
-    CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, ImageData,
-};
+use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData};
 
 use super::dom::{self, by_id, set_text};
+use super::embed;
 use super::fetch::fetch_bytes;
 use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
 use crate::data::standard_normal;
 use crate::math::NoiseSchedule;
-use crate::model::digits::{DigitChain, DigitRequest, GUIDANCE, GUIDED, Image};
+use crate::model::digits::{DigitChain, DigitRequest, Image};
 use crate::model::sample::Sampler;
 use crate::model::unet::UNet;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
+use crate::params::{Params, SamplerKind};
 
 /// Digits in the grid.
 const GRID: usize = 16;
@@ -39,6 +39,8 @@ static SAMPLE: &[u8] = include_bytes!("../../assets/mnist-sample.bin");
 /// The panel's state.
 #[derive(Default)]
 pub struct DigitsPanel {
+    /// The page's settings, read when a chain starts.
+    source: Option<Box<dyn Fn() -> Params>>,
     device: Option<Device>,
     backend: &'static str,
     model: Option<UNet>,
@@ -63,24 +65,94 @@ pub struct DigitsPanel {
 
 type Shared = Rc<RefCell<DigitsPanel>>;
 
+thread_local! {
+    static PANEL: RefCell<Option<Shared>> = const { RefCell::new(None) };
+    /// The real digits as last noised, for the export before any grid is sampled.
+    static LAST_FORWARD: RefCell<Vec<Image>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether a grid has been sampled (the export's picture is then the grid).
+pub fn has_grid() -> bool {
+    PANEL.with(|p| p.borrow().as_ref().is_some_and(|s| s.borrow().chain.is_some()))
+}
+
+/// What the panel shows as SVG: the sampled grid (each `x_t` beside its predicted `x_0`), or
+/// before a grid exists the real digits noised to t.
+pub fn svg() -> Result<String, String> {
+    use plotters::prelude::{IntoDrawingArea, SVGBackend};
+    let (images, columns): (Vec<Image>, usize) = PANEL.with(|p| {
+        let panel = p.borrow().clone();
+        let s = panel.as_ref().map(|s| s.borrow());
+        match s.as_ref().and_then(|s| s.chain.as_ref()) {
+            Some(chain) => (
+                chain
+                    .images
+                    .iter()
+                    .zip(&chain.predicted_x0)
+                    .flat_map(|(x, x0)| [*x, *x0])
+                    .collect(),
+                8,
+            ),
+            None => (LAST_FORWARD.with(|f| f.borrow().clone()), FORWARD),
+        }
+    });
+    let refs: Vec<&Image> = images.iter().collect();
+    let gap = if refs.len() > 1 { 2 } else { 0 };
+    let size = crate::charts::digits::grid_size(refs.len(), columns, ZOOM as i32, gap);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let surface = crate::charts::Surface::new(root, 1.0);
+        crate::charts::digits::draw_grid(&surface, &refs, columns, ZOOM as i32, gap)?;
+    }
+    Ok(svg)
+}
+
+/// The grid's images as CSV: one row a digit, its current `x_t` then the predicted `x_0`,
+/// 784 pixels each in `[-1, 1]` (row by row).
+pub fn csv() -> Option<String> {
+    PANEL.with(|p| {
+        let panel = p.borrow().clone()?;
+        let s = panel.borrow();
+        let chain = s.chain.as_ref()?;
+        let mut out = String::from("digit,label,image");
+        for i in 0..PIXELS {
+            out.push_str(&format!(",p{i}"));
+        }
+        out.push('\n');
+        for (k, (x, x0)) in chain.images.iter().zip(&chain.predicted_x0).enumerate() {
+            let label = chain
+                .labels()
+                .get(k)
+                .copied()
+                .flatten()
+                .map_or(String::new(), |l| l.to_string());
+            for (what, image) in [("x_t", x), ("x0_predicted", x0)] {
+                out.push_str(&format!("{k},{label},{what}"));
+                for v in image.iter() {
+                    out.push_str(&format!(",{v:.4}"));
+                }
+                out.push('\n');
+            }
+        }
+        Some(out)
+    })
+}
+
 /// Wires the panel; the weights are fetched once the backend is known (see [`load`]).
-pub fn start() -> Result<Shared, String> {
-    let state: Shared = Rc::new(RefCell::new(DigitsPanel::default()));
+pub fn start(source: Box<dyn Fn() -> Params>) -> Result<Shared, String> {
+    let state: Shared = Rc::new(RefCell::new(DigitsPanel {
+        source: Some(source),
+        ..Default::default()
+    }));
+    PANEL.with(|p| *p.borrow_mut() = Some(state.clone()));
     for (id, action) in [
         ("digits-sample", Action::Sample),
         ("digits-pause", Action::Pause),
         ("digits-step", Action::Step),
     ] {
         let state = state.clone();
-        dom::listen(id, "click", move |_| on_action(&state, action))?;
-    }
-    // The sampling settings start where the command line's do.
-    for (id, value) in [
-        ("digits-guidance", GUIDANCE as f64),
-        ("digits-guided-from", *GUIDED.start() as f64),
-        ("digits-guided-to", *GUIDED.end() as f64),
-    ] {
-        by_id::<HtmlInputElement>(id)?.set_value_as_number(value);
+        dom::listen(id, "click", move |_| act(&state, action))?;
     }
     state.borrow_mut().drawing = vec![-1.0; PIXELS];
     wire_drawing(&state)?;
@@ -122,17 +194,12 @@ fn wire_drawing(state: &Shared) -> Result<(), String> {
             paint_drawing(&s);
         })?;
     }
-    dom::listen("digits-draw-t", "input", |_| {
-        if let Ok(s) = by_id::<HtmlInputElement>("digits-draw-t") {
-            set_text("digits-draw-t-out", &s.value());
-        }
-    })?;
     for (id, action) in [
         ("digits-draw-clear", Action::Clear),
         ("digits-sdedit", Action::SdEdit),
     ] {
         let state = state.clone();
-        dom::listen(id, "click", move |_| on_action(&state, action))?;
+        dom::listen(id, "click", move |_| act(&state, action))?;
     }
     Ok(())
 }
@@ -191,6 +258,11 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
                 &format!("The digit model could not be loaded: {e}. The other panels are not affected."),
                 "error",
             );
+            embed::emit(
+                "error",
+                "digits",
+                &format!("the digit model could not be loaded: {e}"),
+            );
         }
     }
 }
@@ -237,16 +309,23 @@ pub fn fall_back_to_cpu(state: &Shared, why: &str) -> bool {
     true
 }
 
-#[derive(Clone, Copy)]
-enum Action {
+/// What the panel's buttons (and a host page's messages) ask for.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// A new grid of digits from noise.
     Sample,
+    /// Stop after the step in flight.
     Pause,
+    /// One reverse step (a new grid if none is under way).
     Step,
+    /// Wipe the drawing pad.
     Clear,
+    /// Noise the drawing to t and denoise it.
     SdEdit,
 }
 
-fn on_action(state: &Shared, action: Action) {
+/// Carries out one action.
+pub fn act(state: &Shared, action: Action) {
     let mut s = state.borrow_mut();
     if let Action::Clear = action {
         s.drawing.fill(-1.0);
@@ -259,7 +338,7 @@ fn on_action(state: &Shared, action: Action) {
         return;
     }
     match action {
-        Action::Sample => match request() {
+        Action::Sample => match request(&s) {
             Ok(request) => run_chain(state, s, DigitChain::new(&schedule, request)),
             Err(e) => set_status(&e, "error"),
         },
@@ -269,10 +348,8 @@ fn on_action(state: &Shared, action: Action) {
         }
         Action::Clear => {}
         Action::SdEdit => {
-            let t = by_id::<HtmlInputElement>("digits-draw-t")
-                .map(|e| e.value_as_number())
-                .unwrap_or(400.0);
-            let mut request = match request() {
+            let t = s.source.as_ref().map_or(400, |p| p().digits.sdedit_t) as f64;
+            let mut request = match request(&s) {
                 Ok(r) => r,
                 Err(e) => return set_status(&e, "error"),
             };
@@ -288,7 +365,7 @@ fn on_action(state: &Shared, action: Action) {
         Action::Step => {
             s.running = false;
             if s.chain.as_ref().is_none_or(|c| c.current_t().is_none()) {
-                match request() {
+                match request(&s) {
                     Ok(request) => s.chain = Some(DigitChain::new(&schedule, request)),
                     Err(e) => return set_status(&e, "error"),
                 }
@@ -312,37 +389,23 @@ fn run_chain(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: D
 }
 
 /// The chain the panel's controls ask for.
-fn request() -> Result<DigitRequest, String> {
-    let number = |id: &str| by_id::<HtmlInputElement>(id).map(|e| e.value_as_number());
-    let digit = by_id::<HtmlSelectElement>("digits-label")?.value();
-    let label = digit.parse::<u8>().ok().filter(|d| *d <= 9);
-    let guidance = number("digits-guidance")? as f32;
-    let (from, to) = (number("digits-guided-from")?, number("digits-guided-to")?);
-    if !(from.is_finite() && to.is_finite() && from <= to) {
-        return Err("guidance needs an interval of timesteps: \"from\" at most \"to\"".into());
-    }
-    let steps = number("digits-steps")?;
-    let eta = number("digits-eta")?;
-    let seed = number("digits-seed")?;
-    if !(steps.is_finite() && steps >= 1.0) {
-        return Err("the number of reverse steps must be at least 1".into());
-    }
-    let sampler = Sampler::parse(
-        &by_id::<HtmlSelectElement>("digits-sampler")?.value(),
-        eta.clamp(0.0, 1.0),
-    )?;
+fn request(s: &DigitsPanel) -> Result<DigitRequest, String> {
+    let params = s.source.as_ref().ok_or("the panel has no settings")?();
+    let d = &params.digits;
+    let sampler = match d.sampler {
+        SamplerKind::Ddpm => Sampler::Ddpm,
+        SamplerKind::Ddim => Sampler::Ddim { eta: d.eta },
+    };
     Ok(DigitRequest {
         // "any": the classes take turns, so the grid shows every digit.
-        labels: (0..GRID).map(|i| Some(label.unwrap_or((i % 10) as u8))).collect(),
-        guidance: if guidance.is_finite() {
-            guidance.max(0.0)
-        } else {
-            0.0
-        },
-        guided: from.max(0.0) as usize..=to.max(0.0) as usize,
+        labels: (0..GRID)
+            .map(|i| Some(d.label.unwrap_or((i % 10) as u8)))
+            .collect(),
+        guidance: d.guidance as f32,
+        guided: d.guided_from..=d.guided_to,
         sampler,
-        steps: steps as usize,
-        seed: if seed.is_finite() { seed.max(0.0) as u64 } else { 0 },
+        steps: d.steps,
+        seed: d.seed,
     })
 }
 
@@ -389,6 +452,7 @@ fn animate(state: &Shared) {
                         let mut s = state.borrow_mut();
                         s.running = false;
                         set_status(&format!("Sampling failed: {e}"), "error");
+                        embed::emit("error", "digits", &format!("sampling failed: {e}"));
                     }
                     return;
                 }
@@ -400,7 +464,9 @@ fn animate(state: &Shared) {
                 chain.advance(&schedule, &output);
             }
             if chain.current_t().is_none() {
+                let summary = format!("{} digits in {} steps", chain.images.len(), chain.timesteps.len());
                 s.running = false;
+                embed::emit("sampled", "digits", &summary);
             }
             status(&s);
             draw(&s);
@@ -485,6 +551,7 @@ pub fn draw_forward(schedule: &NoiseSchedule, t: usize) {
         if let Err(e) = paint("digits-forward", &refs, FORWARD) {
             web_sys::console::error_1(&e.into());
         }
+        LAST_FORWARD.with(|f| *f.borrow_mut() = noised);
     });
 }
 

@@ -82,6 +82,16 @@ pub fn listen_as<E: JsCast + 'static>(
     add_listener(&element, event, handler).map_err(|_| format!("cannot listen to {event} on #{id}"))
 }
 
+/// [`listen`], for an element already in hand.
+pub fn listen_element(
+    element: &Element,
+    event: &str,
+    handler: impl FnMut(web_sys::Event) + 'static,
+) -> Result<(), String> {
+    add_listener(element, event, handler)
+        .map_err(|_| format!("cannot listen to {event} on a {}", element.tag_name()))
+}
+
 /// Calls `handler` on every `event` of the window, for the life of the page.
 pub fn on_window<E: JsCast + 'static>(event: &str, handler: impl FnMut(E) + 'static) {
     if add_listener(&window(), event, handler).is_err() {

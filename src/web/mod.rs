@@ -2,10 +2,13 @@
 //!
 //! - [`app`]: the one mutable state of the page and the render cycle.
 //! - [`controls`]: the form controls, read into `Params` and written back from it.
-//! - [`panels`]: one file a chart, each a pure `draw(canvas, scene)`.
 //! - [`backend`]: burn on WebGPU, or on the CPU when the browser has no WebGPU.
 //! - [`training`]: the 2-D model trained and sampled live, a few steps a frame.
 //! - [`digits`]: the MNIST U-Net, fetched from `assets/mnist/` and sampled live.
+//! - [`export`]: PNG (1x, 3x) and CSV downloads of every panel.
+//! - [`share`]: the embed builder behind each panel's Share button.
+//! - [`embed`]: the page in a frame: the `postMessage` protocol of a host page.
+//! - [`visibility`]: a hidden tab or an embed scrolled away pauses training.
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
@@ -14,9 +17,12 @@ mod canvas;
 mod controls;
 mod digits;
 mod dom;
+mod embed;
+mod export;
 mod fetch;
-mod panels;
+mod share;
 mod training;
+mod visibility;
 
 use wasm_bindgen::prelude::*;
 

@@ -12,19 +12,21 @@ use std::rc::Rc;
 use burn::tensor::{Device, Tensor};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlInputElement};
 
 use super::canvas::Canvas;
 use super::dom::{self, by_id, set_text};
-use super::panels::training as charts;
+use super::embed;
+use crate::charts::training as charts;
 use crate::data::DataSet;
 use crate::math::NoiseSchedule;
 use crate::math::distance::energy_distance;
 use crate::math::forward::Point;
 use crate::model::denoiser::Denoiser;
 use crate::model::sample::{Chain, Sampler};
-use crate::model::train::{TrainConfig, Trainer};
-use crate::params::Params;
+use crate::model::store;
+use crate::model::train::{TrainConfig, TrainError, Trainer};
+use crate::params::{Params, SamplerKind, TrainDevice};
 
 /// Training work done between two yields to the browser: short enough that a slider moved
 /// meanwhile answers within a frame.
@@ -64,6 +66,12 @@ pub struct Training {
     source: Option<Source>,
     /// Called when the model changes, so that the other panels redraw.
     on_model: Option<Box<dyn Fn()>>,
+    /// Called when the reader moves along the chain (`None`: its newest state), for the link.
+    on_chain: Option<Box<dyn Fn(Option<usize>)>>,
+    /// The chain position a link asked for, shown once a chain has finished.
+    wanted_view: Option<usize>,
+    /// Whether `device` is WebGPU.
+    gpu: bool,
     trainer: Option<Trainer>,
     /// The points the current run trains on, and their data version.
     data: Vec<Point<2>>,
@@ -207,14 +215,18 @@ pub fn snapshot() -> Option<Snapshot> {
 }
 
 /// Wires the panel's controls; training waits for the backend (see [`set_device`]).
-pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> {
+pub fn start(
+    source: Source,
+    on_model: Box<dyn Fn()>,
+    on_chain: Box<dyn Fn(Option<usize>)>,
+) -> Result<Shared, String> {
     let state: Shared = Rc::new(RefCell::new(Training {
         source: Some(source),
         on_model: Some(on_model),
+        on_chain: Some(on_chain),
         ..Default::default()
     }));
     PANEL.with(|p| *p.borrow_mut() = Some(state.clone()));
-    write_defaults()?;
     for (id, action) in [
         ("train", Action::Train),
         ("pause", Action::Pause),
@@ -223,7 +235,7 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
         ("sample", Action::Sample),
     ] {
         let state = state.clone();
-        dom::listen(id, "click", move |_| on_action(&state, action))?;
+        dom::listen(id, "click", move |_| act(&state, action))?;
     }
     let scrubbed = state.clone();
     dom::listen("chain-step", "input", move |_| {
@@ -235,6 +247,9 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
             s.view = (v < taken).then_some(v);
         }
         draw(&s);
+        if let Some(hook) = &s.on_chain {
+            hook(s.view);
+        }
     })?;
     draw(&state.borrow());
     Ok(state)
@@ -244,18 +259,48 @@ pub fn start(source: Source, on_model: Box<dyn Fn()>) -> Result<Shared, String> 
 /// `gpu` says whether it is WebGPU: then the panel offers both, and trains on WebGPU unless the
 /// reader picks the CPU (for a network this small the CPU can be the faster).
 pub fn set_device(state: &Shared, device: Device, gpu: bool) {
-    state.borrow_mut().device = Some(device);
+    let mut s = state.borrow_mut();
+    s.device = Some(device);
+    s.gpu = gpu;
     offer_webgpu(gpu);
     set_status("Ready: press Train.", "idle");
 }
 
-/// Enables or disables the "train on: WebGPU" choice, and selects WebGPU where it is offered.
+/// Shows the chain at `view` reverse steps (`None`: its end), now if a chain has finished,
+/// else once one has: a link's `chain=` arrives before the model exists.
+pub fn show_chain(state: &Shared, view: Option<usize>) {
+    let mut s = state.borrow_mut();
+    match s.chain().filter(|c| c.is_done()).map(|c| c.taken) {
+        Some(taken) => {
+            s.view = view.filter(|&k| k < taken);
+            draw(&s);
+        }
+        None => s.wanted_view = view,
+    }
+}
+
+/// Reverse steps of the finished chain shown, if there is one.
+pub fn chain_length() -> Option<usize> {
+    with_panel(|s| s.chain().filter(|c| c.is_done()).map(|c| c.taken)).flatten()
+}
+
+/// Shows the finished chain at `k` reverse steps (`None`: its end), without touching the link
+/// (for recording a video of it).
+pub fn show_step(k: Option<usize>) {
+    PANEL.with(|p| {
+        if let Some(state) = p.borrow().as_ref() {
+            let mut s = state.borrow_mut();
+            let taken = s.chain().map_or(0, |c| c.taken);
+            s.view = k.filter(|&k| k < taken);
+            draw(&s);
+        }
+    });
+}
+
+/// Enables or disables the "train on: WebGPU" choice.
 fn offer_webgpu(gpu: bool) {
     if let Some(option) = dom::document().get_element_by_id("train-device-webgpu") {
         let _ = option.toggle_attribute_with_force("disabled", !gpu);
-    }
-    if let Ok(select) = by_id::<HtmlSelectElement>("train-device") {
-        select.set_value(if gpu { "webgpu" } else { "cpu" });
     }
 }
 
@@ -264,6 +309,7 @@ fn offer_webgpu(gpu: bool) {
 pub fn gpu_lost(state: &Shared, why: &str) {
     let mut s = state.borrow_mut();
     s.device = Some(Device::flex());
+    s.gpu = false;
     offer_webgpu(false);
     if s.device_name == "WebGPU" && s.trainer.is_some() {
         fail(
@@ -275,16 +321,23 @@ pub fn gpu_lost(state: &Shared, why: &str) {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Action {
+/// What the panel's buttons (and a host page's messages) ask for.
+#[derive(Clone, Copy, Debug)]
+pub enum Action {
+    /// Train to the end (a new run if the last one ended or failed).
     Train,
+    /// Stop between two slices.
     Pause,
+    /// One training step.
     Step,
+    /// Forget the run.
     Reset,
+    /// A new reverse chain from the trained model.
     Sample,
 }
 
-fn on_action(state: &Shared, action: Action) {
+/// Carries out one action.
+pub fn act(state: &Shared, action: Action) {
     let mut s = state.borrow_mut();
     match action {
         Action::Train | Action::Step => {
@@ -326,20 +379,22 @@ fn on_action(state: &Shared, action: Action) {
         Action::Reset => {
             *s = Training {
                 device: s.device.take(),
+                gpu: s.gpu,
                 source: s.source.take(),
                 on_model: s.on_model.take(),
+                on_chain: s.on_chain.take(),
                 generation: s.generation + 1,
                 ..Default::default()
             };
             s.publish();
             set_status("Reset: press Train to start again.", "idle");
+            if let Some(hook) = &s.on_chain {
+                hook(None);
+            }
             draw(&s);
         }
         Action::Sample => {
-            let (sampler, steps) = match sampler_settings() {
-                Ok(settings) => settings,
-                Err(e) => return set_status(&e, "error"),
-            };
+            let (sampler, steps) = sampler_settings(&s);
             let Some(trainer) = &s.trainer else {
                 return set_status("Train a model first.", "idle");
             };
@@ -349,6 +404,9 @@ fn on_action(state: &Shared, action: Action) {
             s.samples_drawn += 1;
             s.running = false;
             s.view = None;
+            if let Some(hook) = &s.on_chain {
+                hook(None);
+            }
             drop(s);
             animate(state);
         }
@@ -357,19 +415,15 @@ fn on_action(state: &Shared, action: Action) {
 
 /// Starts a new run from the panel's settings and the page's data and schedule.
 fn new_run(s: &mut Training) -> Result<(), String> {
-    let config = read_config()?;
     let (data, params, data_version) = s.source.as_ref().ok_or("the panel has no data source")?();
-    let config = config
-        .with_seed(params.seed)
-        .with_schedule(params.kind)
-        .with_diffusion_steps(params.steps)
-        .with_beta_start(params.beta_start)
-        .with_beta_end(params.beta_end);
+    let config = config(&params)?;
     if data.len() < 2 {
         return Err("There are no points to train on: draw some on the forward chart first.".into());
     }
-    let (device, device_name) = match by_id::<HtmlSelectElement>("train-device")?.value().as_str() {
-        "webgpu" => (s.device.clone().ok_or("burn has not started")?, "WebGPU"),
+    let (device, device_name) = match (params.train.device, s.gpu) {
+        (TrainDevice::WebGpu | TrainDevice::Auto, true) => {
+            (s.device.clone().ok_or("burn has not started")?, "WebGPU")
+        }
         _ => (Device::flex(), "the CPU"),
     };
     s.device_name = device_name;
@@ -383,59 +437,39 @@ fn new_run(s: &mut Training) -> Result<(), String> {
     s.quality = None;
     s.last_draw = f64::NEG_INFINITY;
     s.last_publish = dom::now_ms();
+    s.train_ms = 0.0;
     Ok(())
 }
 
-/// Fills the settings with [`TrainConfig`]'s defaults, so the page and the command line cannot
-/// drift apart.
-fn write_defaults() -> Result<(), String> {
-    let d = TrainConfig::new();
-    let set = |id: &str, v: String| by_id::<HtmlInputElement>(id).map(|e| e.set_value(&v));
-    set("lr", d.learning_rate.to_string())?;
-    set("train-steps", d.steps.to_string())?;
-    set("batch", d.batch_size.to_string())?;
-    set("hidden", d.model.hidden.to_string())?;
-    by_id::<HtmlSelectElement>("parameterization")?.set_value(d.model.parameterization.name());
-    Ok(())
-}
-
-/// The run's settings from the panel's inputs; the rest are [`TrainConfig`]'s defaults, the
-/// same as the command line's.
-fn read_config() -> Result<TrainConfig, String> {
-    let number = |id: &str| by_id::<HtmlInputElement>(id).map(|e| e.value_as_number());
-    let whole = |id: &str, what: &str, (lo, hi): (f64, f64)| -> Result<usize, String> {
-        let v = number(id)?;
-        if v.is_finite() && (lo..=hi).contains(&v) {
-            Ok(v.round() as usize)
-        } else {
-            Err(format!("{what} must be a whole number from {lo} to {hi}"))
-        }
-    };
-    let lr = number("lr")?;
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(format!("the learning rate must be a positive number, not {lr}"));
-    }
+/// The run the page's settings describe: the training panel's controls on top of
+/// [`TrainConfig`]'s defaults (the command line's), for the page's data seed and schedule.
+pub fn config(params: &Params) -> Result<TrainConfig, String> {
+    let t = &params.train;
     let mut config = TrainConfig::new()
-        .with_learning_rate(lr)
-        .with_steps(whole("train-steps", "the number of steps", (1.0, 100_000.0))?)
-        .with_batch_size(whole("batch", "the batch size", (1.0, 4096.0))?);
-    config.model.hidden = whole("hidden", "the hidden width", (2.0, 512.0))?;
-    config.model.parameterization = by_id::<HtmlSelectElement>("parameterization")?.value().parse()?;
+        .with_learning_rate(t.learning_rate)
+        .with_steps(t.steps)
+        .with_batch_size(t.batch_size)
+        .with_seed(params.seed)
+        .with_schedule(params.kind)
+        .with_diffusion_steps(params.steps)
+        .with_beta_start(params.beta_start)
+        .with_beta_end(params.beta_end);
+    config.model.hidden = t.hidden;
+    config.model.parameterization = t.parameterization.parse()?;
     Ok(config)
 }
 
 /// The sampler, and its number of reverse steps, chosen in the panel.
-fn sampler_settings() -> Result<(Sampler, usize), String> {
-    let kind = by_id::<HtmlSelectElement>("sampler")?.value();
-    let eta = by_id::<HtmlInputElement>("eta")?.value_as_number();
-    if !(0.0..=1.0).contains(&eta) {
-        return Err(format!("η must be between 0 and 1, not {eta}"));
-    }
-    let steps = by_id::<HtmlInputElement>("sample-steps")?.value_as_number();
-    if !(steps.is_finite() && steps >= 1.0) {
-        return Err("the number of reverse steps must be at least 1".into());
-    }
-    Ok((Sampler::parse(&kind, eta)?, steps as usize))
+fn sampler_settings(s: &Training) -> (Sampler, usize) {
+    let Some((_, params, _)) = s.source.as_ref().map(|source| source()) else {
+        return (Sampler::Ddim { eta: 1.0 }, 100);
+    };
+    let t = &params.train;
+    let sampler = match t.sampler {
+        SamplerKind::Ddpm => Sampler::Ddpm,
+        SamplerKind::Ddim => Sampler::Ddim { eta: t.eta },
+    };
+    (sampler, t.reverse_steps)
 }
 
 fn set_status(text: &str, state: &str) {
@@ -446,8 +480,14 @@ fn set_status(text: &str, state: &str) {
 }
 
 fn fail(s: &mut Training, message: String) {
+    fail_as(s, message, "error");
+}
+
+/// Stops the run with a message, and tells a host page (`event` is `error` or `diverged`).
+fn fail_as(s: &mut Training, message: String, event: &str) {
     s.running = false;
     set_status(&message, "error");
+    embed::emit(event, "train", &message);
     s.error = Some(message);
 }
 
@@ -518,18 +558,24 @@ async fn train_loop(state: Shared, limit: Option<usize>) {
             Ok(values) => {
                 for loss in values {
                     if let Err(e) = trainer.record(loss) {
-                        error = Some(e.to_string());
+                        let event = if matches!(e, TrainError::Diverged { .. }) {
+                            "diverged"
+                        } else {
+                            "error"
+                        };
+                        error = Some((e.to_string(), event));
                         break;
                     }
                 }
             }
-            Err(e) => error = Some(e),
+            Err(e) => error = Some((e, "error")),
         }
         state.borrow_mut().train_ms += dom::now_ms() - started;
         if !after_slice(&state, trainer, error, generation, left == 0) {
             return;
         }
         yield_to_browser().await;
+        super::visibility::until_visible().await;
     }
     status(&state.borrow());
 }
@@ -539,7 +585,7 @@ async fn train_loop(state: Shared, limit: Option<usize>) {
 fn after_slice(
     state: &Shared,
     trainer: Trainer,
-    error: Option<String>,
+    error: Option<(String, &'static str)>,
     generation: u64,
     limit_reached: bool,
 ) -> bool {
@@ -551,8 +597,8 @@ fn after_slice(
     }
     let finished = trainer.step_count() >= trainer.config().steps;
     s.trainer = Some(trainer);
-    if let Some(e) = error {
-        fail(&mut s, e);
+    if let Some((e, event)) = error {
+        fail_as(&mut s, e, event);
         s.looping = false;
         s.publish();
         draw(&s);
@@ -576,8 +622,18 @@ fn after_slice(
     }
     s.running = false;
     s.looping = false;
+    let n = s.trainer.as_ref().map_or(0, |t| t.step_count());
+    let loss = s.trainer.as_ref().and_then(|t| t.losses.last().copied());
+    embed::emit(
+        "trained",
+        "train",
+        &format!(
+            "{n} steps, last loss {}",
+            loss.map_or("?".into(), |l| format!("{l:.4}"))
+        ),
+    );
     // Done: show what the model learned, with the panel's sampler settings.
-    let (sampler, steps) = sampler_settings().unwrap_or((Sampler::Ddim { eta: 1.0 }, 100));
+    let (sampler, steps) = sampler_settings(&s);
     let trainer = s.trainer.as_ref().expect("just put back");
     s.sampling = Some(Sampling::start(trainer, sampler, steps, PARTICLES, 0));
     s.samples_drawn = 1;
@@ -585,6 +641,11 @@ fn after_slice(
     drop(s);
     animate(state);
     false
+}
+
+/// Reverse steps taken by the chain shown.
+fn sampling_taken(s: &Training) -> usize {
+    s.chain().map_or(0, |c| c.taken)
 }
 
 /// Takes one reverse step per animation frame until the chain is done, then measures quality.
@@ -607,6 +668,15 @@ fn animate(state: &Shared) {
             s.sampling = Some(sampling);
             if let Err(e) = result {
                 return fail(&mut s, e);
+            }
+            if done {
+                if let Some(k) = s.wanted_view.take() {
+                    s.view = Some(k).filter(|&k| k < sampling_taken(&s));
+                }
+                let c = s.chain().map(|c| (c.particles.len(), c.timesteps.len()));
+                if let Some((n, k)) = c {
+                    embed::emit("sampled", "train", &format!("{n} points in {k} reverse steps"));
+                }
             }
             status(&s);
             draw(&s);
@@ -693,11 +763,15 @@ fn status(s: &Training) {
     let n = t.step_count();
     let last = t.losses.last().copied().unwrap_or(f32::NAN);
     let seconds = s.train_ms / 1e3;
-    let trained = format!(
-        "Trained {n} steps on {} in {seconds:.1} s ({:.0} steps/s; loss {last:.3})",
-        s.device_name,
-        n as f64 / seconds.max(1e-9)
-    );
+    let trained = if s.train_ms == 0.0 && n > 0 {
+        format!("Imported a model trained for {n} steps (loss {last:.3})")
+    } else {
+        format!(
+            "Trained {n} steps on {} in {seconds:.1} s ({:.0} steps/s; loss {last:.3})",
+            s.device_name,
+            n as f64 / seconds.max(1e-9)
+        )
+    };
     let (text, state) = match s.chain() {
         Some(c) if c.is_done() => {
             let quality = match &s.quality {
@@ -752,25 +826,123 @@ fn draw(s: &Training) {
 /// Redraws the loss chart alone: all that changes while training runs.
 fn draw_loss(s: &Training) {
     let losses = s.trainer.as_ref().map(|t| t.losses.as_slice()).unwrap_or(&[]);
-    if let Err(e) = Canvas::fit("loss-canvas").and_then(|c| charts::draw_loss(&c, losses)) {
+    if let Err(e) = Canvas::fit("loss-canvas").and_then(|c| charts::draw_loss(&c.surface()?, losses)) {
         web_sys::console::error_1(&e.into());
     }
+}
+
+/// The chain's state the panel shows: its particles and the history up to them.
+fn shown(s: &Training) -> (&[Point<2>], &[Vec<Point<2>>]) {
+    match s.chain() {
+        Some(c) => {
+            let k = s.view.unwrap_or(c.taken).min(c.history.len() - 1);
+            (c.history[k].as_slice(), &c.history[..=k])
+        }
+        None => (&[], &[]),
+    }
+}
+
+/// The trained model, its config and its losses as one file (see [`store::to_bundle`]).
+pub fn export_model() -> Result<Vec<u8>, String> {
+    with_panel(|s| {
+        let trainer = s.trainer.as_ref().ok_or("train a model first")?;
+        store::to_bundle(trainer.model(), trainer.config(), &trainer.losses)
+    })
+    .unwrap_or_else(|| Err("the training panel has not started".into()))
+}
+
+/// Makes an imported model the panel's run, as if it had just been trained here on the
+/// page's current data (the page has already taken the model's settings), and samples it.
+pub fn import(state: &Shared, imported: store::Imported) -> Result<(), String> {
+    let mut s = state.borrow_mut();
+    let (data, params, data_version) = s.source.as_ref().ok_or("the panel has no data source")?();
+    let trainer = Trainer::imported(imported, data.clone(), &Device::flex())?;
+    let steps = trainer.step_count();
+    s.generation += 1;
+    s.running = false;
+    s.trainer = Some(trainer);
+    s.device_name = "the CPU";
+    s.train_ms = 0.0;
+    s.data = data;
+    s.data_version = data_version;
+    s.data_set = params.data;
+    s.seed = params.seed;
+    s.error = None;
+    s.quality = None;
+    s.publish();
+    set_status(
+        &format!("Imported a model trained for {steps} steps."),
+        "imported",
+    );
+    let (sampler, reverse_steps) = sampler_settings(&s);
+    let trainer = s.trainer.as_ref().expect("just imported");
+    s.sampling = Some(Sampling::start(trainer, sampler, reverse_steps, PARTICLES, 0));
+    s.samples_drawn = 1;
+    s.view = None;
+    draw(&s);
+    drop(s);
+    animate(state);
+    Ok(())
+}
+
+/// Says why a file was not imported (the panel's run is untouched).
+pub fn refuse_import(message: &str) {
+    set_status(message, "refused");
+}
+
+/// The particles shown, as CSV (none before the first chain).
+pub fn csv() -> Option<String> {
+    with_panel(|s| {
+        s.chain()?;
+        let (particles, _) = shown(s);
+        let mut out = String::from("x_1,x_2\n");
+        for p in particles {
+            out.push_str(&format!("{},{}\n", p[0], p[1]));
+        }
+        Some(out)
+    })
+    .flatten()
+}
+
+/// The samples chart drawn again on a new canvas at `scale` device pixels per CSS pixel.
+pub fn draw_detached(scale: f64) -> Result<web_sys::HtmlCanvasElement, String> {
+    with_panel(|s| {
+        let canvas = Canvas::detached("samples-canvas", scale)?;
+        let (particles, history) = shown(s);
+        charts::draw_samples(&canvas.surface()?, &s.data, particles, history)?;
+        Ok(canvas.element)
+    })
+    .unwrap_or_else(|| Err("the training panel has not started".into()))
+}
+
+/// The samples chart as SVG, at its size on the page.
+pub fn svg() -> Result<String, String> {
+    use plotters::prelude::{IntoDrawingArea, SVGBackend};
+    with_panel(|s| {
+        let (w, h) = Canvas::css_size("samples-canvas")?;
+        let (particles, history) = shown(s);
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            charts::draw_samples(
+                &crate::charts::Surface::new(root, 1.0),
+                &s.data,
+                particles,
+                history,
+            )?;
+        }
+        Ok(svg)
+    })
+    .unwrap_or_else(|| Err("the training panel has not started".into()))
 }
 
 /// Redraws the samples, the chain's scrubber and the quality chart.
 fn draw_rest(s: &Training) {
     let chain = s.chain();
-    let shown = chain.map(|c| s.view.unwrap_or(c.taken).min(c.history.len() - 1));
-    let particles = match (chain, shown) {
-        (Some(c), Some(k)) => c.history[k].as_slice(),
-        _ => &[],
-    };
-    let history = match (chain, shown) {
-        (Some(c), Some(k)) => &c.history[..=k],
-        _ => &[],
-    };
+    let shown_at = chain.map(|c| s.view.unwrap_or(c.taken).min(c.history.len() - 1));
+    let (particles, history) = shown(s);
     // The scrubber follows the chain; its label names the chain's timestep.
-    if let (Some(c), Some(k), Ok(scrub)) = (chain, shown, by_id::<HtmlInputElement>("chain-step")) {
+    if let (Some(c), Some(k), Ok(scrub)) = (chain, shown_at, by_id::<HtmlInputElement>("chain-step")) {
         scrub.set_max(&c.taken.to_string());
         scrub.set_value(&k.to_string());
         scrub.set_disabled(!c.is_done());
@@ -787,9 +959,9 @@ fn draw_rest(s: &Training) {
     let data = if s.data.is_empty() { &[][..] } else { &s.data[..] };
     let quality = s.quality.as_ref();
     let drawn = Canvas::fit("samples-canvas")
-        .and_then(|c| charts::draw_samples(&c, data, particles, history))
+        .and_then(|c| charts::draw_samples(&c.surface()?, data, particles, history))
         .and_then(|()| Canvas::fit("quality-canvas"))
-        .and_then(|c| charts::draw_quality(&c, quality.map(|q| (q.results.as_slice(), q.floor))));
+        .and_then(|c| charts::draw_quality(&c.surface()?, quality.map(|q| (q.results.as_slice(), q.floor))));
     if let Err(e) = drawn {
         web_sys::console::error_1(&e.into());
     }

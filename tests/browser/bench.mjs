@@ -47,7 +47,9 @@ try {
     await page.context().close();
   }
   // Training in the page: one click with the defaults, on the CPU fallback, until sampling starts.
-  const page = await openPage(browser, server.url);
+  // (The page's Content-Security-Policy is bypassed so that TensorFlow.js can be injected
+  // into the same page below; it changes nothing the page itself runs.)
+  const page = await openPage(browser, server.url, { bypassCSP: true });
   await waitForBackend(page);
   const started = Date.now();
   await page.click('#train');
@@ -103,6 +105,34 @@ try {
   } finally {
     await gpuBrowser.close();
   }
+}
+// What an embed downloads against the whole page: every file the browser asks for, gzipped.
+{
+  const counter = await launch();
+  const downloaded = async (query) => {
+    const context = await counter.newContext({ viewport: { width: 1280, height: 1400 } });
+    const page = await context.newPage();
+    const urls = new Set();
+    page.on('request', (r) => urls.add(new URL(r.url()).pathname));
+    await page.goto(`${server.url}${query}`);
+    await page.waitForSelector('body[data-ready=true]');
+    await waitForBackend(page);
+    // Give the digits' weights (when wanted) time to arrive.
+    await page.waitForTimeout(3000);
+    let gz = 0;
+    for (const path of urls) {
+      const bytes = await readFile(join(DIST, path.endsWith('/') ? 'index.html' : path)).catch(() => null);
+      if (bytes) gz += gzipSync(bytes, { level: 9 }).length;
+    }
+    await context.close();
+    return { files: urls.size, gz };
+  };
+  const whole = await downloaded('');
+  const embed = await downloaded('?panel=schedule');
+  console.log(`downloads, gzipped: the whole page ${(whole.gz / 1e6).toFixed(2)} MB in ${whole.files} files; ` +
+    `an embed of the schedule panel ${(embed.gz / 1e6).toFixed(2)} MB in ${embed.files} files (no digit weights; ` +
+    `the wasm module is still whole until the split of issue 10)`);
+  await counter.close();
 }
 await server.close();
 

@@ -22,10 +22,18 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** Serves `DIST` on a free loopback port. Resolves to { url, close }. */
-export async function serveDist() {
+/**
+ * Serves `DIST` on a free loopback port, under `prefix` (a site's sub-path such as
+ * `/playground/`). Resolves to { url, close }.
+ */
+export async function serveDist({ prefix = '/' } = {}) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const full = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!full.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = '/' + full.slice(prefix.length);
     const file = normalize(join(DIST, path.endsWith('/') ? path + 'index.html' : path));
     if (!file.startsWith(DIST)) {
       res.writeHead(403).end();
@@ -44,7 +52,7 @@ export async function serveDist() {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
 /** Launches headless Chromium; `webgpu` adds the flag that exposes SwiftShader's WebGPU adapter. */
@@ -65,9 +73,15 @@ export async function launch({ webgpu = false } = {}) {
  * Opens a page that records console errors and uncaught exceptions in `page.problems`.
  * `init` runs in the page before any of its own scripts.
  */
-export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400, init } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
+export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400, init, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, bypassCSP });
   const page = await context.newPage();
+  // Every Content-Security-Policy violation is a problem too.
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  });
   if (init) await page.addInitScript(init);
   page.problems = [];
   page.on('console', (msg) => {

@@ -21,7 +21,7 @@ test('burn runs on WebGPU and its result matches the math core', async () => {
 test('the model trains and samples on WebGPU (SwiftShader here, so only a few steps)', async () => {
   const page = await openPage(ctx.browser, ctx.server.url);
   await waitForBackend(page, 300_000);
-  assert.equal(await page.locator('#train-device').inputValue(), 'webgpu', 'WebGPU is the default where the page runs on it');
+  assert.equal(await page.locator('#train-device').inputValue(), 'auto', 'auto: WebGPU where the page runs on it');
   await page.fill('#train-steps', '10');
   await page.fill('#sample-steps', '5');
   await page.click('#train');
