@@ -63,7 +63,9 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
   assert.ok(lost >= 1, 'the page saw the device burn-wgpu asked for');
   await page.waitForFunction(() => document.querySelector('#backend').dataset.backend === 'CPU', null, { timeout: 30_000 });
   assert.match(await page.locator('#backend').textContent(), /CPU .*WebGPU stopped/);
-  assert.equal(await page.locator('#train-device').inputValue(), 'cpu');
+  // "auto" now means the CPU: WebGPU is no longer offered.
+  assert.equal(await page.locator('#train-device').inputValue(), 'auto');
+  assert.equal(await page.locator('#train-device-webgpu').isDisabled(), true);
   await page.click('#digits-sample');
   await page.waitForFunction(
     () => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state),
