@@ -534,7 +534,7 @@ fn figure_refuses_bad_arguments_with_one_line() {
     );
     assert_clean_failure(
         &["figure", "--panel", "forward", "--out", "/nonexistent/dir/x.svg"],
-        "cannot write into the directory",
+        "the directory /nonexistent/dir cannot be written",
     );
     assert!(!dir.path().join("x.svg").exists(), "nothing half-written");
 }

@@ -9,6 +9,7 @@ use diffusion_playground::params::{CONTROLS, Input, Params};
 fn the_pages_training_defaults_are_the_command_lines() {
     let page = Params::default();
     let cli = TrainConfig::new();
+    assert_eq!(TrainConfig::from_params(&page).unwrap(), cli);
     assert_eq!(page.train.learning_rate, cli.learning_rate);
     assert_eq!(page.train.steps, cli.steps);
     assert_eq!(page.train.batch_size, cli.batch_size);

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use diffusion_playground::charts::{self, Learned, ModelView, Scene, Surface};
 use diffusion_playground::model::sample::{Chain, Sampler};
 use diffusion_playground::model::train::{TrainConfig, Trainer};
-use diffusion_playground::params::{Panel, Params, SamplerKind};
+use diffusion_playground::params::{Panel, Params};
 
 use super::write_atomic;
 
@@ -196,22 +196,7 @@ struct Trained {
 }
 
 fn train(params: &Params) -> anyhow::Result<Trained> {
-    let config = TrainConfig::new()
-        .with_learning_rate(params.train.learning_rate)
-        .with_steps(params.train.steps)
-        .with_batch_size(params.train.batch_size)
-        .with_seed(params.seed)
-        .with_schedule(params.kind)
-        .with_diffusion_steps(params.steps)
-        .with_beta_start(params.beta_start)
-        .with_beta_end(params.beta_end);
-    let mut config = config;
-    config.model.hidden = params.train.hidden;
-    config.model.parameterization = params
-        .train
-        .parameterization
-        .parse()
-        .map_err(anyhow::Error::msg)?;
+    let config = TrainConfig::from_params(params).map_err(anyhow::Error::msg)?;
     let (data, _) = charts::cloud(params.data, params.seed);
     let device = Device::flex();
     let mut trainer = Trainer::new(config, data, &device).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -219,12 +204,7 @@ fn train(params: &Params) -> anyhow::Result<Trained> {
     while trainer.step_count() < trainer.config().steps {
         trainer.step().map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let sampler = match params.train.sampler {
-        SamplerKind::Ddpm => Sampler::Ddpm,
-        SamplerKind::Ddim => Sampler::Ddim {
-            eta: params.train.eta,
-        },
-    };
+    let sampler = Sampler::from_settings(params.train.sampler, params.train.eta);
     let model = trainer.model();
     let schedule = trainer.schedule().clone();
     let mut chain = Chain::new(&schedule, sampler, params.train.reverse_steps, 1000, 0);

@@ -1,7 +1,5 @@
 //! `diffusion mnist sample`: handwritten digits from the shipped U-Net, as PNG files.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -146,14 +144,15 @@ fn sample(args: SampleArgs) -> anyhow::Result<()> {
 
 /// A 28x28 8-bit grayscale PNG.
 fn write_png(path: &Path, pixels: &[u8]) -> anyhow::Result<()> {
-    let write = || -> Result<(), png::EncodingError> {
-        let file = BufWriter::new(File::create(path)?);
-        let mut encoder = png::Encoder::new(file, SIDE as u32, SIDE as u32);
+    let mut bytes = Vec::new();
+    let encode = |bytes: &mut Vec<u8>| -> Result<(), png::EncodingError> {
+        let mut encoder = png::Encoder::new(bytes, SIDE as u32, SIDE as u32);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
         encoder.write_header()?.write_image_data(pixels)
     };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    encode(&mut bytes).with_context(|| format!("cannot encode {}", path.display()))?;
+    super::write_atomic(path, &bytes)
 }
 
 /// `LO:HI` (timesteps) for `--guidance-interval`.

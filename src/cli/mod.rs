@@ -62,9 +62,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     // An ordinary file for its reader, not the temporary file's private 0600.
     #[cfg(unix)]
     builder.permissions(std::fs::Permissions::from_mode(0o644));
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write into the directory {}", dir.display()))?;
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        // The temporary file's own name means nothing to the reader: keep the OS's reason.
+        let reason = e.raw_os_error().map_or(e.kind().to_string(), |code| {
+            std::io::Error::from_raw_os_error(code).to_string()
+        });
+        anyhow::anyhow!(
+            "cannot write {}: the directory {} cannot be written ({reason})",
+            path.display(),
+            dir.display()
+        )
+    })?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;

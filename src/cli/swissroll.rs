@@ -1,12 +1,10 @@
 //! `diffusion swissroll ...`: the Swiss roll data, and the 2-D model trained and sampled with
 //! the same code and defaults as the page.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use burn::tensor::Device;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,6 +14,8 @@ use diffusion_playground::model::denoiser::Parameterization;
 use diffusion_playground::model::sample::{Sampler, sample};
 use diffusion_playground::model::store;
 use diffusion_playground::model::train::{TrainConfig, Trainer};
+
+use super::write_atomic;
 
 /// Points of the roll the model is trained on, as in the page.
 pub const TRAIN_POINTS: usize = 2000;
@@ -184,26 +184,18 @@ fn sample_command(args: SampleArgs) -> anyhow::Result<()> {
 
 /// Writes every step's loss as `step,loss` rows under a header (the page's loss chart, as a file).
 fn write_losses(path: &Path, losses: &[f32]) -> anyhow::Result<()> {
-    let write = || -> std::io::Result<()> {
-        let mut w = BufWriter::new(File::create(path)?);
-        writeln!(w, "step,loss")?;
-        for (i, loss) in losses.iter().enumerate() {
-            writeln!(w, "{},{loss}", i + 1)?;
-        }
-        w.flush()
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    let mut text = String::from("step,loss\n");
+    for (i, loss) in losses.iter().enumerate() {
+        text.push_str(&format!("{},{loss}\n", i + 1));
+    }
+    write_atomic(path, text.as_bytes())
 }
 
 /// Writes `x,y` rows under a header; shared by the data and sample commands.
 pub fn write_points(path: &Path, points: &[[f32; 2]]) -> anyhow::Result<()> {
-    let write = || -> std::io::Result<()> {
-        let mut w = BufWriter::new(File::create(path)?);
-        writeln!(w, "x,y")?;
-        for [x, y] in points {
-            writeln!(w, "{x},{y}")?;
-        }
-        w.flush()
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    let mut text = String::from("x,y\n");
+    for [x, y] in points {
+        text.push_str(&format!("{x},{y}\n"));
+    }
+    write_atomic(path, text.as_bytes())
 }

@@ -33,6 +33,14 @@ impl std::fmt::Display for Sampler {
 }
 
 impl Sampler {
+    /// The sampler a panel's settings name: DDPM, or DDIM with their eta.
+    pub fn from_settings(kind: crate::params::SamplerKind, eta: f64) -> Self {
+        match kind {
+            crate::params::SamplerKind::Ddpm => Self::Ddpm,
+            crate::params::SamplerKind::Ddim => Self::Ddim { eta },
+        }
+    }
+
     /// Parses `ddpm` or `ddim` (DDIM with `eta`).
     pub fn parse(name: &str, eta: f64) -> Result<Self, String> {
         match name {

@@ -49,6 +49,25 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// The run the page's settings describe (the training panel's controls, the data seed and
+    /// the noise schedule) on top of the defaults, so the page and `diffusion figure` train
+    /// the same model from the same link.
+    pub fn from_params(params: &crate::params::Params) -> Result<Self, String> {
+        let t = &params.train;
+        let mut config = Self::new()
+            .with_learning_rate(t.learning_rate)
+            .with_steps(t.steps)
+            .with_batch_size(t.batch_size)
+            .with_seed(params.seed)
+            .with_schedule(params.kind)
+            .with_diffusion_steps(params.steps)
+            .with_beta_start(params.beta_start)
+            .with_beta_end(params.beta_end);
+        config.model.hidden = t.hidden;
+        config.model.parameterization = t.parameterization.parse()?;
+        Ok(config)
+    }
+
     /// The noise schedule this run trains for.
     pub fn noise_schedule(&self) -> Result<NoiseSchedule, ScheduleError> {
         NoiseSchedule::new(

@@ -22,7 +22,7 @@ use crate::model::digits::{DigitChain, DigitRequest, Image};
 use crate::model::sample::Sampler;
 use crate::model::unet::UNet;
 use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
-use crate::params::{Params, SamplerKind};
+use crate::params::Params;
 
 /// Digits in the grid.
 const GRID: usize = 16;
@@ -392,10 +392,7 @@ fn run_chain(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: D
 fn request(s: &DigitsPanel) -> Result<DigitRequest, String> {
     let params = s.source.as_ref().ok_or("the panel has no settings")?();
     let d = &params.digits;
-    let sampler = match d.sampler {
-        SamplerKind::Ddpm => Sampler::Ddpm,
-        SamplerKind::Ddim => Sampler::Ddim { eta: d.eta },
-    };
+    let sampler = Sampler::from_settings(d.sampler, d.eta);
     Ok(DigitRequest {
         // "any": the classes take turns, so the grid shows every digit.
         labels: (0..GRID)

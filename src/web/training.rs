@@ -26,7 +26,7 @@ use crate::model::denoiser::Denoiser;
 use crate::model::sample::{Chain, Sampler};
 use crate::model::store;
 use crate::model::train::{TrainConfig, TrainError, Trainer};
-use crate::params::{Params, SamplerKind, TrainDevice};
+use crate::params::{Params, TrainDevice};
 
 /// Training work done between two yields to the browser: short enough that a slider moved
 /// meanwhile answers within a frame.
@@ -416,7 +416,7 @@ pub fn act(state: &Shared, action: Action) {
 /// Starts a new run from the panel's settings and the page's data and schedule.
 fn new_run(s: &mut Training) -> Result<(), String> {
     let (data, params, data_version) = s.source.as_ref().ok_or("the panel has no data source")?();
-    let config = config(&params)?;
+    let config = TrainConfig::from_params(&params)?;
     if data.len() < 2 {
         return Err("There are no points to train on: draw some on the forward chart first.".into());
     }
@@ -441,35 +441,13 @@ fn new_run(s: &mut Training) -> Result<(), String> {
     Ok(())
 }
 
-/// The run the page's settings describe: the training panel's controls on top of
-/// [`TrainConfig`]'s defaults (the command line's), for the page's data seed and schedule.
-pub fn config(params: &Params) -> Result<TrainConfig, String> {
-    let t = &params.train;
-    let mut config = TrainConfig::new()
-        .with_learning_rate(t.learning_rate)
-        .with_steps(t.steps)
-        .with_batch_size(t.batch_size)
-        .with_seed(params.seed)
-        .with_schedule(params.kind)
-        .with_diffusion_steps(params.steps)
-        .with_beta_start(params.beta_start)
-        .with_beta_end(params.beta_end);
-    config.model.hidden = t.hidden;
-    config.model.parameterization = t.parameterization.parse()?;
-    Ok(config)
-}
-
 /// The sampler, and its number of reverse steps, chosen in the panel.
 fn sampler_settings(s: &Training) -> (Sampler, usize) {
     let Some((_, params, _)) = s.source.as_ref().map(|source| source()) else {
         return (Sampler::Ddim { eta: 1.0 }, 100);
     };
     let t = &params.train;
-    let sampler = match t.sampler {
-        SamplerKind::Ddpm => Sampler::Ddpm,
-        SamplerKind::Ddim => Sampler::Ddim { eta: t.eta },
-    };
-    (sampler, t.reverse_steps)
+    (Sampler::from_settings(t.sampler, t.eta), t.reverse_steps)
 }
 
 fn set_status(text: &str, state: &str) {
