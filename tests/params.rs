@@ -39,3 +39,16 @@ fn every_parameterization_offered_is_one_the_model_knows() {
     let known: Vec<&str> = Parameterization::ALL.iter().map(|p| p.name()).collect();
     assert_eq!(names, known.as_slice());
 }
+
+#[test]
+fn the_controls_bounds_are_the_limits_the_trainer_enforces() {
+    use diffusion_playground::model::train::limits;
+    let hi = |key: &str| match CONTROLS.iter().find(|c| c.key == key).unwrap().input {
+        Input::Whole { hi, .. } => hi as usize,
+        other => panic!("{key}: {other:?}"),
+    };
+    assert_eq!(hi("batch"), limits::BATCH);
+    assert_eq!(hi("hidden"), limits::HIDDEN);
+    assert_eq!(hi("steps"), limits::STEPS);
+    assert_eq!(hi("T"), limits::DIFFUSION_STEPS);
+}

@@ -162,3 +162,18 @@ fn files_that_are_not_a_model_of_this_network_are_refused_with_a_reason() {
     let huge = vec![b' '; store::MAX_BUNDLE_BYTES + 1];
     assert!(refused(&huge).contains("at most"));
 }
+
+#[test]
+fn runs_past_the_limits_are_refused_before_anything_is_allocated() {
+    use diffusion_playground::model::train::limits;
+    let refused = |config: TrainConfig| match Trainer::new(config, swiss_roll(100, 1), &Device::flex()) {
+        Err(TrainError::Invalid(why)) => why,
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    };
+    assert!(refused(TrainConfig::new().with_batch_size(limits::BATCH + 1)).contains("at most 4096"));
+    let mut wide = TrainConfig::new();
+    wide.model.hidden = 100_000;
+    assert!(refused(wide).contains("hidden width"));
+    assert!(refused(TrainConfig::new().with_steps(usize::MAX)).contains("number of steps"));
+    assert!(refused(TrainConfig::new().with_diffusion_steps(1_000_000)).contains("T is"));
+}

@@ -133,11 +133,38 @@ pub struct Trainer {
     pub losses: Vec<f32>,
 }
 
+/// The largest run the code will allocate, whatever asks for it (the page's controls, a link,
+/// a host page's message, the command line, an imported file): beyond these a run is refused
+/// before anything is allocated. The page's controls have the same bounds (a test checks).
+pub mod limits {
+    /// Points per step.
+    pub const BATCH: usize = 4096;
+    /// Units per hidden layer.
+    pub const HIDDEN: usize = 512;
+    /// Optimisation steps of one run (their losses are kept).
+    pub const STEPS: usize = 100_000;
+    /// Diffusion steps T.
+    pub const DIFFUSION_STEPS: usize = 2000;
+    /// Data points trained on.
+    pub const POINTS: usize = 100_000;
+}
+
 impl Trainer {
     /// Starts a run on `data` with the network initialised on `device` (autodiff is added here).
     pub fn new(config: TrainConfig, data: Vec<Point<2>>, device: &Device) -> Result<Self, TrainError> {
         if data.is_empty() {
             return Err(TrainError::Invalid("there are no data points to train on".into()));
+        }
+        let too_big = |what: &str, n: usize, max: usize| {
+            (n > max).then(|| TrainError::Invalid(format!("{what} is {n}; at most {max}")))
+        };
+        if let Some(e) = too_big("the batch size", config.batch_size, limits::BATCH)
+            .or_else(|| too_big("the hidden width", config.model.hidden, limits::HIDDEN))
+            .or_else(|| too_big("the number of steps", config.steps, limits::STEPS))
+            .or_else(|| too_big("T", config.diffusion_steps, limits::DIFFUSION_STEPS))
+            .or_else(|| too_big("the number of data points", data.len(), limits::POINTS))
+        {
+            return Err(e);
         }
         if !(config.timestep_power > 0.0 && config.timestep_power.is_finite()) {
             return Err(TrainError::Invalid(

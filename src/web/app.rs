@@ -83,6 +83,10 @@ impl App {
             "The link had values the page could not use as they were:",
             &corrections,
         );
+        if !corrections.is_empty() {
+            // The address bar then holds the state the page shows, not the link's bad values.
+            write_url(&params);
+        }
         apply_panel_mode(params.view.panel)?;
         let (data, eps) = dataset(params.data, params.seed, &[]);
         let app = Rc::new(RefCell::new(App {
