@@ -23,6 +23,16 @@ pub fn by_id<T: JsCast>(id: &str) -> Result<T, String> {
         .map_err(|_| format!("#{id} is not the expected kind of element"))
 }
 
+/// Every element that matches a CSS selector, in document order.
+pub fn all(selector: &str) -> Vec<Element> {
+    let Ok(list) = document().query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.get(i).and_then(|n| n.dyn_into::<Element>().ok()))
+        .collect()
+}
+
 /// Sets an element's text, if it exists.
 pub fn set_text(id: &str, text: &str) {
     if let Ok(el) = by_id::<Element>(id) {

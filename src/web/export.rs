@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, BlobPropertyBag, Element, HtmlAnchorElement, HtmlCanvasElement, Url};
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlCanvasElement, Url};
 
 use super::app::App;
 use super::dom::{self, by_id};
@@ -20,13 +20,7 @@ type Shared = Rc<RefCell<App>>;
 
 /// Wires every export button.
 pub fn start(app: &Shared) -> Result<(), String> {
-    let buttons = dom::document()
-        .query_selector_all("[data-panel] [data-export]")
-        .map_err(|_| "cannot find the export buttons")?;
-    for i in 0..buttons.length() {
-        let Some(button) = buttons.get(i).and_then(|b| b.dyn_into::<Element>().ok()) else {
-            continue;
-        };
+    for button in dom::all("[data-panel] [data-export]") {
         let kind = button.get_attribute("data-export").unwrap_or_default();
         let panel = button
             .closest("[data-panel]")

@@ -27,13 +27,7 @@ thread_local! {
 
 /// Wires every Share button and the dialog.
 pub fn start(app: &Shared) -> Result<(), String> {
-    let buttons = dom::document()
-        .query_selector_all("[data-share]")
-        .map_err(|_| "cannot find the share buttons")?;
-    for i in 0..buttons.length() {
-        let Some(button) = buttons.get(i).and_then(|b| b.dyn_into::<Element>().ok()) else {
-            continue;
-        };
+    for button in dom::all("[data-share]") {
         let panel = button.get_attribute("data-share").unwrap_or_default();
         let app = app.clone();
         dom::listen_element(&button, "click", move |_| open(&app, &panel))?;

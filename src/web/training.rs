@@ -105,6 +105,30 @@ impl Training {
         self.sampling.as_ref().map(|s| &s.chain)
     }
 
+    /// Makes `trainer` the panel's run, on the page's data as it is now; what the previous run
+    /// showed (error, chain, quality chart, timings) is dropped.
+    fn begin(
+        &mut self,
+        trainer: Trainer,
+        device_name: &'static str,
+        data: Vec<Point<2>>,
+        data_version: u64,
+        params: &Params,
+    ) {
+        self.trainer = Some(trainer);
+        self.device_name = device_name;
+        self.data = data;
+        self.data_version = data_version;
+        self.data_set = params.data;
+        self.seed = params.seed;
+        self.error = None;
+        self.sampling = None;
+        self.quality = None;
+        self.last_draw = f64::NEG_INFINITY;
+        self.last_publish = dom::now_ms();
+        self.train_ms = 0.0;
+    }
+
     /// Copies the current weights out for the other panels, and tells them.
     fn publish(&mut self) {
         let Some(trainer) = &self.trainer else {
@@ -426,18 +450,8 @@ fn new_run(s: &mut Training) -> Result<(), String> {
         }
         _ => (Device::flex(), "the CPU"),
     };
-    s.device_name = device_name;
-    s.trainer = Some(Trainer::new(config, data.clone(), &device).map_err(|e| e.to_string())?);
-    s.data = data;
-    s.data_version = data_version;
-    s.data_set = params.data;
-    s.seed = params.seed;
-    s.error = None;
-    s.sampling = None;
-    s.quality = None;
-    s.last_draw = f64::NEG_INFINITY;
-    s.last_publish = dom::now_ms();
-    s.train_ms = 0.0;
+    let trainer = Trainer::new(config, data.clone(), &device).map_err(|e| e.to_string())?;
+    s.begin(trainer, device_name, data, data_version, &params);
     Ok(())
 }
 
@@ -838,15 +852,7 @@ pub fn import(state: &Shared, imported: store::Imported) -> Result<(), String> {
     let steps = trainer.step_count();
     s.generation += 1;
     s.running = false;
-    s.trainer = Some(trainer);
-    s.device_name = "the CPU";
-    s.train_ms = 0.0;
-    s.data = data;
-    s.data_version = data_version;
-    s.data_set = params.data;
-    s.seed = params.seed;
-    s.error = None;
-    s.quality = None;
+    s.begin(trainer, "the CPU", data, data_version, &params);
     s.publish();
     set_status(
         &format!("Imported a model trained for {steps} steps."),
