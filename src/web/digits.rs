@@ -41,6 +41,8 @@ static SAMPLE: &[u8] = include_bytes!("../../assets/mnist-sample.bin");
 pub struct DigitsPanel {
     /// The page's settings, read when a chain starts.
     source: Option<Box<dyn Fn() -> Params>>,
+    /// An action asked for before the weights arrived.
+    pending: Option<Action>,
     device: Option<Device>,
     backend: &'static str,
     model: Option<UNet>,
@@ -252,6 +254,10 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
                 "ready",
             );
             s.weights = Some((info, weights));
+            if let Some(action) = s.pending.take() {
+                drop(s);
+                act(&state, action);
+            }
         }
         Err(e) => {
             set_status(
@@ -331,12 +337,13 @@ pub fn act(state: &Shared, action: Action) {
         s.drawing.fill(-1.0);
         return paint_drawing(&s);
     }
-    let Some(schedule) = s.schedule.clone() else {
+    let (Some(schedule), true) = (s.schedule.clone(), s.model.is_some()) else {
+        // The weights are still coming: Sample, Step or SdEdit runs once they are in.
+        if !matches!(action, Action::Pause) {
+            s.pending = Some(action);
+        }
         return;
     };
-    if s.model.is_none() {
-        return;
-    }
     match action {
         Action::Sample => match request(&s) {
             Ok(request) => run_chain(state, s, DigitChain::new(&schedule, request)),

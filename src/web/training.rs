@@ -72,6 +72,8 @@ pub struct Training {
     wanted_view: Option<usize>,
     /// Whether `device` is WebGPU.
     gpu: bool,
+    /// Train or Step asked for before the device was ready.
+    pending: Option<Action>,
     trainer: Option<Trainer>,
     /// The points the current run trains on, and their data version.
     data: Vec<Point<2>>,
@@ -288,6 +290,10 @@ pub fn set_device(state: &Shared, device: Device, gpu: bool) {
     s.gpu = gpu;
     offer_webgpu(gpu);
     set_status("Ready: press Train.", "idle");
+    if let Some(action) = s.pending.take() {
+        drop(s);
+        act(state, action);
+    }
 }
 
 /// Shows the chain at `view` reverse steps (`None`: its end), now if a chain has finished,
@@ -366,7 +372,13 @@ pub fn act(state: &Shared, action: Action) {
     match action {
         Action::Train | Action::Step => {
             if s.device.is_none() {
-                return set_status("burn is still starting…", "idle");
+                // Pressed (or asked for by a link or a host page) before burn is ready: done
+                // as soon as it is.
+                s.pending = Some(action);
+                return set_status(
+                    "burn is still starting; training will begin when it is ready…",
+                    "idle",
+                );
             }
             let finished = s
                 .trainer

@@ -98,3 +98,17 @@ test('malformed messages from a host page change nothing and throw nothing', asy
   assert.equal(page.url(), url, 'the link did not change');
   assert.deepEqual(page.problems, []);
 });
+
+test('actions asked for before burn or the weights are ready run once they are', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?dsteps=2&steps=20&rsteps=5`, { height: 4000 });
+  // At once, as a host page would on its frame's first height message.
+  await page.evaluate(() => {
+    postMessage({ type: 'diffusion-playground:action', action: 'sample', panel: 'digits' }, '*');
+    postMessage({ type: 'diffusion-playground:action', action: 'train' }, '*');
+  });
+  await page.waitForFunction(() => document.querySelector('#digits-status').dataset.state === 'done', null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'sampled', null, { timeout: 120_000 });
+  assert.match(await page.locator('#digits-status').textContent(), /16 digits in 2 steps/);
+  assert.match(await page.locator('#train-status').textContent(), /Trained 20 steps/);
+  assert.deepEqual(page.problems, []);
+});
