@@ -44,7 +44,7 @@ fn main() {
     };
     let mut chain = DigitChain::new(&schedule, request);
     let started = Instant::now();
-    chain.run(&model, &schedule, &Device::flex()).unwrap();
+    diffusion_playground::model::digits::run(&mut chain, &model, &schedule, &Device::flex()).unwrap();
     println!(
         "sampling 16 digits with guidance: {:.3} s per step",
         started.elapsed().as_secs_f64() / 5.0

@@ -9,7 +9,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::SafeTensors;
 
 use diffusion_playground::data::mnist::{Digits, SIDE};
-use diffusion_playground::model::digits::{ALWAYS, DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer};
+use diffusion_playground::model::digits::{
+    self, ALWAYS, DigitChain, DigitRequest, DigitTrainConfig, DigitTrainer,
+};
 use diffusion_playground::model::sample::Sampler;
 use diffusion_playground::model::unet::UNetConfig;
 use diffusion_playground::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
@@ -124,7 +126,7 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
         seed: 0,
     };
     let mut chain = DigitChain::new(&schedule, request);
-    chain.run(&trainer.model(), &schedule, &Device::flex()).unwrap();
+    digits::run(&mut chain, &trainer.model(), &schedule, &Device::flex()).unwrap();
     assert_eq!(chain.taken, 4);
     assert!(chain.images.iter().flatten().all(|v| v.is_finite()));
 
@@ -142,7 +144,7 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
     let mut sdedit = DigitChain::from_images(&schedule, request, &[drawing], 300);
     assert_eq!(sdedit.current_t(), Some(300));
     assert!(sdedit.timesteps.iter().all(|&t| t <= 300));
-    sdedit.run(&trainer.model(), &schedule, &Device::flex()).unwrap();
+    digits::run(&mut sdedit, &trainer.model(), &schedule, &Device::flex()).unwrap();
     assert_eq!(sdedit.taken, sdedit.timesteps.len());
     assert!(sdedit.images[0].iter().all(|v| v.is_finite()));
 }
@@ -161,9 +163,10 @@ fn guidance_doubles_the_batch_only_inside_its_interval() {
     let mut chain = DigitChain::new(&schedule, request);
     let (mut guided, mut batches) = (0, Vec::new());
     while let Some(t) = chain.current_t() {
-        let (x, ts, labels) = chain.inputs(&Device::flex()).unwrap();
-        let batch = x.dims()[0];
-        assert_eq!((ts.len(), labels.len()), (batch, batch));
+        let inputs = chain.inputs().unwrap();
+        let (ts, labels) = (&inputs.timesteps, &inputs.labels);
+        let batch = labels.len();
+        assert_eq!((ts.len(), inputs.pixels.len()), (batch, batch * 784));
         assert_eq!(chain.guided_now(), (300..=700).contains(&t), "t = {t}");
         if chain.guided_now() {
             guided += 1;

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use super::{Surface, dots, err};
 use super::{colors, tick};
 use crate::math::forward::Point;
-use crate::model::sample::Sampler;
+use crate::sampling::Sampler;
 
 /// The loss per step (a moving average over 50 steps) on a linear axis from 0.
 pub fn draw_loss<DB: DrawingBackend>(canvas: &Surface<DB>, losses: &[f32]) -> Result<(), String> {

@@ -118,7 +118,8 @@ fn sample(args: SampleArgs) -> anyhow::Result<()> {
             seed: args.seed.wrapping_mul(1_000_003).wrapping_add(batch as u64),
         };
         let mut chain = DigitChain::new(&schedule, request);
-        chain.run(&model, &schedule, &device).map_err(|e| anyhow!(e))?;
+        diffusion_playground::model::digits::run(&mut chain, &model, &schedule, &device)
+            .map_err(|e| anyhow!(e))?;
         for (i, image) in chain.images.iter().enumerate() {
             let path = args.out.join(format!("{:05}.png", batch * BATCH + i));
             write_png(&path, &image.map(to_byte))?;

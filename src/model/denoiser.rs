@@ -8,58 +8,10 @@ use burn::tensor::activation::{relu, silu};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use crate::sampling::Parameterization;
+
 use super::embedding::{point_embedding, time_embedding_with, time_frequencies as frequencies_of};
 use crate::math::forward::Point;
-
-/// What the network's output means. The three mean-style parameterisations come from the
-/// source documents; the default is the one that learns fastest and best on the Swiss roll.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Parameterization {
-    /// The noise `eps` in `x_t` (DDPM's `L_simple`, seed 003).
-    #[default]
-    Epsilon,
-    /// The clean point `x_0` (seed 001).
-    X0,
-    /// The posterior mean `mu~(x_t, x_0)` itself (seed 001, seed 000's "partial target").
-    Mean,
-    /// A mean and a per-coordinate log-variance, trained with the KL to the forward posterior
-    /// (seed 004, after Sohl-Dickstein et al. 2015).
-    MeanLogVar,
-}
-
-impl Parameterization {
-    /// Every parameterisation, in the order the page lists them.
-    pub const ALL: [Parameterization; 4] = [Self::Epsilon, Self::X0, Self::Mean, Self::MeanLogVar];
-
-    /// The name used on the command line, in URLs and in saved configs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Epsilon => "epsilon",
-            Self::X0 => "x0",
-            Self::Mean => "mean",
-            Self::MeanLogVar => "mean-logvar",
-        }
-    }
-
-    /// Numbers the network outputs per point.
-    pub fn outputs(self) -> usize {
-        match self {
-            Self::MeanLogVar => 4,
-            _ => 2,
-        }
-    }
-}
-
-impl std::str::FromStr for Parameterization {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
-            format!("unknown parameterization '{s}' (expected epsilon, x0, mean or mean-logvar)")
-        })
-    }
-}
 
 /// The non-linearity between the layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -50,8 +50,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<(Denoiser, TrainConfig), Stri
 
 /// What a bundle's `format` field says.
 pub const BUNDLE_FORMAT: &str = "diffusion-playground/2d-model";
-/// The largest bundle read: far above any network the page trains (512 wide: about 3 MB).
-pub const MAX_BUNDLE_BYTES: usize = 16 << 20;
+pub use crate::protocol::MAX_BUNDLE_BYTES;
 
 /// A trained 2-D model in one file: its config, burn's burnpack of its weights (base64), and the
 /// loss of every training step, so an imported model shows how it was trained.

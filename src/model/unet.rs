@@ -18,8 +18,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::embedding::{time_embedding_with, time_frequencies};
 
-/// The class id that means "no label" (classifier-free guidance's unconditional branch).
-pub const NO_LABEL: usize = 10;
+pub use crate::sampling::digits::NO_LABEL;
 
 /// The U-Net's shape. Saved next to the weights.
 #[derive(Config, Debug, PartialEq)]

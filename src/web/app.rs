@@ -2,7 +2,8 @@
 //!
 //! Controls write a new [`Params`]; that schedules one redraw on the next animation frame, so
 //! a burst of slider events costs one redraw. Start-up is synchronous for the charts (they need
-//! no tensor backend) and asynchronous for burn, whose label appears when it is ready.
+//! no tensor backend) and asynchronous for burn, which starts in the page's worker when a panel
+//! on screen needs it (never in an embed of a chart), and whose label appears when it is ready.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -12,7 +13,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, PointerEvent};
 
-use super::backend::Backend;
 use super::canvas::Canvas;
 use super::controls;
 use super::dom::{self, by_id, set_html, set_text};
@@ -22,8 +22,9 @@ use crate::charts::{Frame, Surface};
 use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
-use crate::model::sample::interpret;
-use crate::params::{Panel, Params};
+use crate::params::{Panel, Params, TrainDevice};
+use crate::protocol::{Reply, Request, flatten};
+use crate::sampling::interpret;
 use plotters::prelude::{DrawingBackend, IntoDrawingArea, SVGBackend};
 
 /// The most points a reader may draw.
@@ -433,13 +434,8 @@ struct LearnedJob {
 /// Runs the model for a view (asynchronously: WebGPU reads need it) and redraws with it.
 async fn compute_learned(app: Shared, job: LearnedJob) {
     let (_, t, _) = job.key;
-    let model = &job.snapshot.model;
     let schedule = &job.snapshot.schedule;
-    let ts = vec![t; job.points.len()];
-    let read = model.predict(&job.points, &ts).into_data_async().await;
-    let rows = read
-        .map_err(|e| format!("{e:?}"))
-        .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")));
+    let rows = job.snapshot.model.predict(&job.points, t).await;
     let mut this = app.borrow_mut();
     this.learned_pending = false;
     let rows = match rows {
@@ -449,7 +445,7 @@ async fn compute_learned(app: Shared, job: LearnedJob) {
             return;
         }
     };
-    let param = model.parameterization();
+    let param = job.snapshot.parameterization;
     let predictions: Vec<_> = job
         .points
         .iter()
@@ -753,28 +749,79 @@ fn wire_resize(app: &Shared) {
     });
 }
 
+/// Where the worker's burn runs, as the page tells the reader.
+#[derive(Clone, Debug)]
+struct Backend {
+    /// Why the CPU, when it is the CPU.
+    reason: Option<String>,
+}
+
+impl Backend {
+    /// "WebGPU" or "CPU".
+    fn name(&self) -> &'static str {
+        if self.reason.is_none() { "WebGPU" } else { "CPU" }
+    }
+
+    /// A sentence for the page's backend label.
+    fn describe(&self) -> String {
+        match &self.reason {
+            None => "burn on WebGPU (burn-wgpu), in a worker".into(),
+            Some(reason) => format!("burn on the CPU (flex), in a worker: {reason}"),
+        }
+    }
+}
+
 async fn start_backend(
     app: Shared,
     training: Rc<RefCell<training::Training>>,
     digits: Rc<RefCell<super::digits::DigitsPanel>>,
 ) {
+    // Only the training and digits panels need tensors: an embed of a chart never downloads
+    // burn.
+    let (panel, allow_software) = {
+        let this = app.borrow();
+        (
+            this.params.view.panel,
+            this.params.train.device == TrainDevice::WebGpu,
+        )
+    };
+    if panel.is_some_and(|p| p != Panel::Train && p != Panel::Digits) {
+        set_text(
+            "backend",
+            "Backend: none needed (this embed draws exact charts only)",
+        );
+        set_text("backend-check", "");
+        if let Ok(el) = by_id::<Element>("backend-check") {
+            let _ = el.set_attribute("data-state", "skipped");
+        }
+        return;
+    }
     set_text("backend", "starting burn…");
-    let backend = Backend::init().await;
+    let started = super::engine::call(&Request::Start { allow_software }, Vec::new(), Vec::new()).await;
+    let backend = match started {
+        Ok((Reply::Started { reason, .. }, _, _)) => Backend { reason },
+        Ok(_) => Backend {
+            reason: Some("the worker answered something else".into()),
+        },
+        Err(e) => {
+            set_text("backend", &format!("burn could not start: {e}"));
+            if let Ok(el) = by_id::<Element>("backend-check") {
+                let _ = el.set_attribute("data-state", "error");
+            }
+            return;
+        }
+    };
     show_backend(&backend);
-    let gpu = backend.kind == super::backend::BackendKind::WebGpu;
-    training::set_device(&training, backend.device.clone(), gpu);
+    let gpu = backend.reason.is_none();
+    training::set_ready(&training, gpu);
     if app.borrow().params.view.train_on_load {
         // `train=1`: the link's author trained with these settings and this seed, so the
         // reader gets the same model.
         training::act(&training, training::Action::Train);
     }
     // An embed of another panel never shows digits: it does not download their weights.
-    if app.borrow().params.view.panel.is_none_or(|p| p == Panel::Digits) {
-        wasm_bindgen_futures::spawn_local(super::digits::load(
-            digits.clone(),
-            backend.device.clone(),
-            backend.name(),
-        ));
+    if panel.is_none_or(|p| p == Panel::Digits) {
+        wasm_bindgen_futures::spawn_local(super::digits::load(digits.clone(), backend.name()));
     }
     if gpu {
         listen_for_gpu_loss(app.clone(), training, digits);
@@ -783,27 +830,34 @@ async fn start_backend(
     run_backend_check(app).await;
 }
 
-/// `www/index.html` announces a lost WebGPU device with a `webgpu-lost` event (burn-wgpu keeps
-/// the device to itself). Every panel on the GPU moves to the CPU and the page says so.
+/// The worker announces a lost WebGPU device (burn-wgpu keeps the device to itself; see
+/// `www/worker-boot.js`). Every panel on the GPU moves to the CPU and the page says so.
 fn listen_for_gpu_loss(
     app: Shared,
     training: Rc<RefCell<training::Training>>,
     digits: Rc<RefCell<super::digits::DigitsPanel>>,
 ) {
-    dom::on_window("webgpu-lost", move |e: web_sys::CustomEvent| {
-        let why = e
-            .detail()
-            .as_string()
-            .filter(|w| !w.is_empty())
-            .unwrap_or("the device was lost".into());
+    super::engine::on_gpu_lost(move |why: String| {
+        let why = if why.is_empty() {
+            "the device was lost".to_string()
+        } else {
+            why
+        };
         web_sys::console::warn_1(&format!("WebGPU device lost: {why}").into());
-        let backend = Backend::cpu(format!("WebGPU stopped ({why})"));
+        let backend = Backend {
+            reason: Some(format!("WebGPU stopped ({why})")),
+        };
         show_backend(&backend);
         app.borrow_mut().backend = Some(backend);
         training::gpu_lost(&training, &why);
-        super::digits::fall_back_to_cpu(&digits, &why);
-        // The tensor check now runs on the CPU, so what it says is about the backend in use.
-        wasm_bindgen_futures::spawn_local(run_backend_check(app.clone()));
+        let (app, digits) = (app.clone(), digits.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let request = Request::UseCpu { why: why.clone() };
+            let moved = super::engine::call(&request, Vec::new(), Vec::new()).await;
+            super::digits::fall_back_to_cpu(&digits, &why, moved);
+            // The tensor check now runs on the CPU, so what it says is about the backend in use.
+            run_backend_check(app).await;
+        });
     });
 }
 
@@ -815,23 +869,44 @@ fn show_backend(backend: &Backend) {
     }
 }
 
-/// Recomputes the forward panel's points on the tensor backend and shows how far they are from
-/// the math core's: proof that burn really runs in this page, on the backend it names.
+/// Recomputes the forward panel's points with burn in the worker and shows how far they are
+/// from the math core's: proof that burn really runs for this page, on the backend it names.
 async fn run_backend_check(app: Shared) {
-    let (backend, schedule, data, eps, t) = {
+    let (backend, query, schedule, data, eps, t) = {
         let this = app.borrow();
         let Some(backend) = this.backend.clone() else {
             return;
         };
         (
             backend,
+            this.params.to_query(),
             this.params.schedule(),
             this.data.clone(),
             this.eps.clone(),
             this.params.t,
         )
     };
-    let status = match backend.check_forward(&schedule, &data, &eps, t).await {
+    let mut floats = flatten(&data);
+    floats.extend(flatten(&eps));
+    let request = Request::Noise { query, t };
+    let checked = super::engine::call(&request, floats, Vec::new())
+        .await
+        .and_then(|(_, got, _)| {
+            if got.len() != 2 * data.len() {
+                return Err(format!("expected {} points, got {}", data.len(), got.len() / 2));
+            }
+            let mut max_diff = 0.0_f32;
+            for ((g, x0), e) in got.chunks_exact(2).zip(&data).zip(&eps) {
+                let want = schedule.add_noise(x0, e, t);
+                for k in 0..2 {
+                    let d = (g[k] - want[k]).abs();
+                    // NaN must fail the check, so it cannot hide in max().
+                    max_diff = if d.is_nan() { f32::NAN } else { max_diff.max(d) };
+                }
+            }
+            Ok(max_diff)
+        });
+    let status = match checked {
         Ok(diff) if diff <= 1e-5 => {
             set_text(
                 "backend-check",

@@ -3,26 +3,28 @@
 //! `x_0`; real digits move through `q(x_t | x_0)` under the page's t slider. The weights load
 //! in the background: until they arrive, or if they are missing or damaged, this panel says so
 //! and every other panel works as before.
+//!
+//! The chain (its images, its noise, each step's arithmetic) is kept here; the U-Net runs in the
+//! page's worker, which gets the images of each step and answers with the predicted noise.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use burn::tensor::Device;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData};
 
 use super::dom::{self, by_id, set_text};
 use super::embed;
+use super::engine::{self, Answer};
 use super::fetch::fetch_bytes;
 use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
 use crate::data::standard_normal;
 use crate::math::NoiseSchedule;
-use crate::model::digits::{DigitChain, DigitRequest, Image};
-use crate::model::sample::Sampler;
-use crate::model::unet::UNet;
-use crate::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
 use crate::params::Params;
+use crate::protocol::Request;
+use crate::sampling::Sampler;
+use crate::sampling::digits::{CONFIG_FILE, DigitChain, DigitRequest, Image, WEIGHTS_FILE, WeightsInfo};
 
 /// Digits in the grid.
 const GRID: usize = 16;
@@ -43,9 +45,9 @@ pub struct DigitsPanel {
     source: Option<Box<dyn Fn() -> Params>>,
     /// An action asked for before the weights arrived.
     pending: Option<Action>,
-    device: Option<Device>,
     backend: &'static str,
-    model: Option<UNet>,
+    /// The worker has the U-Net.
+    loaded: bool,
     schedule: Option<NoiseSchedule>,
     chain: Option<DigitChain>,
     running: bool,
@@ -58,9 +60,6 @@ pub struct DigitsPanel {
     /// The reader's drawing, in `[-1, 1]` (-1 background).
     drawing: Vec<f32>,
     drawing_down: bool,
-    /// The downloaded config and weights, kept to rebuild the network on the CPU if the GPU
-    /// goes away.
-    weights: Option<(WeightsInfo, Vec<u8>)>,
     /// Said once the panel fell back to the CPU, in front of every later status.
     notice: Option<String>,
 }
@@ -214,14 +213,10 @@ fn paint_drawing(s: &DigitsPanel) {
     }
 }
 
-/// Fetches `unet.json` and `unet.safetensors` and builds the network on `device`. Failures are
-/// shown in the panel (and only there).
-pub async fn load(state: Shared, device: Device, backend: &'static str) {
-    {
-        let mut s = state.borrow_mut();
-        s.device = Some(device.clone());
-        s.backend = backend;
-    }
+/// Fetches `unet.json` and `unet.safetensors` and has the worker build the network. Failures
+/// are shown in the panel (and only there).
+pub async fn load(state: Shared, backend: &'static str) {
+    state.borrow_mut().backend = backend;
     set_status("Loading the U-Net's weights…", "loading");
     let loaded = async {
         let config = fetch_bytes(&format!("{WEIGHTS_DIR}{CONFIG_FILE}"), |_, _| {}).await?;
@@ -235,25 +230,25 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
             );
         })
         .await?;
-        let model = load_unet(&info, weights.clone(), &device)?;
-        Ok::<_, String>((model, info, weights))
+        let size = weights.len();
+        engine::call(&Request::LoadUnet { config }, Vec::new(), weights).await?;
+        Ok::<_, String>((info, size))
     }
     .await;
     let mut s = state.borrow_mut();
     match loaded {
-        Ok((model, info, weights)) => {
+        Ok((info, size)) => {
             s.schedule = info.schedule().ok();
-            s.model = Some(model);
+            s.loaded = true;
             set_status(
                 &format!(
                     "U-Net loaded ({:.2} MB, {} steps of training on {}). Press Sample.",
-                    weights.len() as f64 / 1e6,
+                    size as f64 / 1e6,
                     info.trained_steps,
                     info.device
                 ),
                 "ready",
             );
-            s.weights = Some((info, weights));
             if let Some(action) = s.pending.take() {
                 drop(s);
                 act(&state, action);
@@ -273,37 +268,33 @@ pub async fn load(state: Shared, device: Device, backend: &'static str) {
     }
 }
 
-/// The GPU is gone (the browser lost the WebGPU device, or a step on it failed): rebuild the
-/// network from the downloaded weights on the CPU and carry on with the same chain, which lives
-/// in ordinary memory. Returns false when there is nothing to fall back to.
-pub fn fall_back_to_cpu(state: &Shared, why: &str) -> bool {
+/// The GPU is gone (the browser lost the WebGPU device, or a step on it failed) and the worker
+/// has rebuilt the network on the CPU (`moved` is its answer): carry on with the same chain,
+/// which lives here. Returns false when there is nothing to fall back to.
+pub fn fall_back_to_cpu(state: &Shared, why: &str, moved: Result<Answer, String>) -> bool {
     let mut s = state.borrow_mut();
     if s.backend == "CPU" {
         return false;
     }
-    let device = Device::flex();
     s.backend = "CPU";
-    s.device = Some(device.clone());
     // A step still waiting on the lost GPU is abandoned: its result would be for an old chain.
     s.generation += 1;
-    let Some((info, weights)) = s.weights.clone() else {
+    s.busy = None;
+    if let Err(e) = moved {
+        s.loaded = false;
+        set_status(
+            &format!("WebGPU stopped ({why}) and the CPU copy failed: {e}"),
+            "error",
+        );
+        return false;
+    }
+    if !s.loaded {
         // Still loading: the load finishing on the lost device would fail, so say so.
         set_status(
             &format!("WebGPU stopped ({why}); reload the page to use the CPU."),
             "error",
         );
         return false;
-    };
-    match load_unet(&info, weights, &device) {
-        Ok(model) => s.model = Some(model),
-        Err(e) => {
-            s.model = None;
-            set_status(
-                &format!("WebGPU stopped ({why}) and the CPU copy failed: {e}"),
-                "error",
-            );
-            return false;
-        }
     }
     s.notice = Some(format!("WebGPU stopped ({why}); the digits now run on the CPU."));
     set_status(s.notice.as_deref().unwrap_or_default(), "fallback");
@@ -337,7 +328,7 @@ pub fn act(state: &Shared, action: Action) {
         s.drawing.fill(-1.0);
         return paint_drawing(&s);
     }
-    let (Some(schedule), true) = (s.schedule.clone(), s.model.is_some()) else {
+    let (Some(schedule), true) = (s.schedule.clone(), s.loaded) else {
         // The weights are still coming: Sample, Step or SdEdit runs once they are in.
         if !matches!(action, Action::Pause) {
             s.pending = Some(action);
@@ -420,27 +411,29 @@ fn animate(state: &Shared) {
     let state = state.clone();
     let callback = Closure::once_into_js(move |_: f64| {
         wasm_bindgen_futures::spawn_local(async move {
-            let (inputs, model, generation) = {
+            let (inputs, generation) = {
                 let mut s = state.borrow_mut();
-                let (Some(chain), Some(model), Some(device)) = (&s.chain, &s.model, &s.device) else {
+                let (Some(chain), true) = (&s.chain, s.loaded) else {
                     return;
                 };
                 if s.busy == Some(s.generation) {
                     return; // a step of this chain is already running
                 }
-                let (inputs, model) = (chain.inputs(device), model.clone());
+                let inputs = chain.inputs();
                 s.busy = Some(s.generation);
-                (inputs, model, s.generation)
+                (inputs, s.generation)
             };
             let started = dom::now_ms();
             let output = match inputs {
-                Some((x, ts, labels)) => model
-                    .forward(x, &ts, &labels)
-                    .into_data_async()
-                    .await
-                    .map_err(|e| format!("{e:?}"))
-                    .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")))
-                    .map(Some),
+                Some(inputs) => {
+                    let request = Request::Denoise {
+                        timesteps: inputs.timesteps,
+                        labels: inputs.labels,
+                    };
+                    engine::call(&request, inputs.pixels, Vec::new())
+                        .await
+                        .map(|(_, output, _)| Some(output))
+                }
                 None => Ok(None),
             };
             let mut s = state.borrow_mut();
@@ -451,13 +444,10 @@ fn animate(state: &Shared) {
             let output = match output {
                 Ok(output) => output,
                 Err(e) => {
-                    drop(s);
-                    if !fall_back_to_cpu(&state, &format!("a step failed: {e}")) {
-                        let mut s = state.borrow_mut();
-                        s.running = false;
-                        set_status(&format!("Sampling failed: {e}"), "error");
-                        embed::emit("error", "digits", &format!("sampling failed: {e}"));
-                    }
+                    s.busy = None;
+                    s.running = false;
+                    set_status(&format!("Sampling failed: {e}"), "error");
+                    embed::emit("error", "digits", &format!("sampling failed: {e}"));
                     return;
                 }
             };

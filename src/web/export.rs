@@ -65,9 +65,21 @@ fn export(app: &Shared, panel: Panel, kind: &str) -> Result<(), String> {
             save(&text_blob(&svg, "image/svg+xml")?, &format!("{name}.svg"))
         }
         "model" => {
-            let bytes = training::export_model()?;
-            let blob = bytes_blob(&bytes, "application/json")?;
-            save(&blob, "diffusion-2d-model.json")
+            // The network is in the worker: the file comes back in a message.
+            wasm_bindgen_futures::spawn_local(async {
+                let saved = async {
+                    let bytes = training::export_model().await?;
+                    save(
+                        &bytes_blob(&bytes, "application/json")?,
+                        "diffusion-2d-model.json",
+                    )
+                }
+                .await;
+                if let Err(e) = saved {
+                    let _ = dom::window().alert_with_message(&format!("The export failed: {e}"));
+                }
+            });
+            Ok(())
         }
         other => Err(format!("no export called {other}")),
     }
@@ -213,7 +225,7 @@ fn read_and_import(app: &Shared, training: &Rc<RefCell<training::Training>>, fil
     let size = file.size();
     wasm_bindgen_futures::spawn_local(async move {
         let result = async {
-            if size > crate::model::store::MAX_BUNDLE_BYTES as f64 {
+            if size > crate::protocol::MAX_BUNDLE_BYTES as f64 {
                 return Err(format!(
                     "it has {:.1} MB; a model of this page has at most 16 MB",
                     size / 1e6
@@ -223,23 +235,12 @@ fn read_and_import(app: &Shared, training: &Rc<RefCell<training::Training>>, fil
                 .await
                 .map_err(|_| "the browser could not read it".to_string())?;
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-            let imported = crate::model::store::read_bundle(&bytes)?;
-            let c = &imported.config;
-            let pairs: Vec<(String, String)> = [
-                ("kind", c.schedule.name().to_string()),
-                ("T", c.diffusion_steps.to_string()),
-                ("b1", c.beta_start.to_string()),
-                ("bT", c.beta_end.to_string()),
-                ("seed", c.seed.to_string()),
-                ("lr", c.learning_rate.to_string()),
-                ("steps", c.steps.to_string()),
-                ("hidden", c.model.hidden.to_string()),
-                ("batch", c.batch_size.to_string()),
-                ("predict", c.model.parameterization.name().to_string()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+            // The worker reads and checks the file in full; the page then takes its settings.
+            let request = crate::protocol::Request::Import;
+            let (reply, _, _) = super::engine::call(&request, Vec::new(), bytes).await?;
+            let crate::protocol::Reply::Imported { settings: pairs } = reply else {
+                return Err("the worker answered something else".into());
+            };
             let mut params = App::params(&app);
             let notes = params.apply(&pairs);
             super::app::show_corrections(
@@ -247,7 +248,7 @@ fn read_and_import(app: &Shared, training: &Rc<RefCell<training::Training>>, fil
                 &notes,
             );
             App::update(&app, params);
-            training::import(&training, imported)
+            training::import(&training).await
         }
         .await;
         if let Err(e) = result {

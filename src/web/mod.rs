@@ -1,8 +1,10 @@
-//! The page: a thin layer that turns [`Params`](crate::params::Params) into pixels.
+//! The page: a thin layer that turns [`Params`](crate::params::Params) into pixels. Built
+//! without burn: every tensor lives in the page's worker ([`crate::worker`]), reached through
+//! [`engine`].
 //!
 //! - [`app`]: the one mutable state of the page and the render cycle.
 //! - [`controls`]: the form controls, read into `Params` and written back from it.
-//! - [`backend`]: burn on WebGPU, or on the CPU when the browser has no WebGPU.
+//! - [`engine`]: the worker where burn runs, started when a panel first needs it.
 //! - [`training`]: the 2-D model trained and sampled live, a few steps a frame.
 //! - [`digits`]: the MNIST U-Net, fetched from `assets/mnist/` and sampled live.
 //! - [`export`]: PNG (1x, 3x) and CSV downloads of every panel.
@@ -12,12 +14,12 @@
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
-mod backend;
 mod canvas;
 mod controls;
 mod digits;
 mod dom;
 mod embed;
+mod engine;
 mod export;
 mod fetch;
 mod share;
@@ -68,32 +70,25 @@ pub fn training_quality() -> Vec<f64> {
 }
 
 /// Milliseconds for `steps` training steps of the page's default network (with `hidden` units a
-/// layer, `batch` points a step, and ReLU instead of SiLU if `relu`) on the CPU backend, run back to back the way the panel runs
-/// them: the losses are read once, at the end. The benchmark's measure of burn's own speed,
-/// beside TensorFlow.js on the same network.
+/// layer, `batch` points a step, and ReLU instead of SiLU if `relu`) on the CPU backend, run
+/// back to back the way the panel runs them (in the worker): the losses are read once, at the
+/// end. The benchmark's measure of burn's own speed, beside TensorFlow.js on the same network.
 #[wasm_bindgen]
-pub fn benchmark_training(steps: usize, hidden: usize, batch: usize, relu: bool) -> Result<f64, JsError> {
-    use crate::model::denoiser::Activation;
-    use crate::model::train::{TrainConfig, Trainer};
-    use burn::tensor::Tensor;
-    let mut config = TrainConfig::new().with_batch_size(batch).with_steps(steps.max(1));
-    config.model.hidden = hidden;
-    config.model.activation = if relu { Activation::Relu } else { Activation::Silu };
-    let mut trainer = Trainer::new(
-        config,
-        crate::data::swiss_roll(2000, 0),
-        &burn::tensor::Device::flex(),
-    )
-    .map_err(|e| JsError::new(&e.to_string()))?;
-    let started = dom::now_ms();
-    let losses: Vec<Tensor<1>> = (0..steps.max(1)).map(|_| trainer.step_lazy()).collect();
-    let values = Tensor::cat(losses, 0)
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| JsError::new(&format!("{e:?}")))?;
-    let elapsed = dom::now_ms() - started;
-    if values.iter().any(|l| !l.is_finite()) {
-        return Err(JsError::new("the benchmark's loss was not finite"));
+pub async fn benchmark_training(
+    steps: usize,
+    hidden: usize,
+    batch: usize,
+    relu: bool,
+) -> Result<f64, JsError> {
+    let request = crate::protocol::Request::Benchmark {
+        steps,
+        hidden,
+        batch,
+        relu,
+    };
+    match engine::call(&request, Vec::new(), Vec::new()).await {
+        Ok((crate::protocol::Reply::Timed { ms }, _, _)) => Ok(ms),
+        Ok(_) => Err(JsError::new("the worker answered something else")),
+        Err(e) => Err(JsError::new(&e)),
     }
-    Ok(elapsed)
 }

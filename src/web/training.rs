@@ -1,15 +1,14 @@
-//! The live training panel: Train builds a 2-D denoiser on the page's backend and trains it in
-//! slices of about 10 ms, yielding to the browser between slices, so sliders stay smooth while
-//! it runs; Sample then walks particles from noise back to the data, one reverse step per
-//! animation frame; last, the panel measures sample quality against the number of steps.
+//! The live training panel: Train builds a 2-D denoiser in the page's worker (burn, on WebGPU
+//! or the CPU) and trains it there in slices, each answered with its losses, so the page's
+//! thread only draws; Sample then walks particles from noise back to the data, one reverse step
+//! per animation frame (the network runs in the worker, the step's arithmetic here); last, the
+//! panel measures sample quality against the number of steps.
 //!
-//! Tensor results are read with `into_data_async`, which WebGPU requires and the CPU backend
-//! answers at once. Losses are read once per slice, not once per step.
+//! The panel keeps what it shows (the losses, the chains); the worker keeps the network.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use burn::tensor::{Device, Tensor};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlInputElement};
@@ -17,20 +16,19 @@ use web_sys::{Element, HtmlInputElement};
 use super::canvas::Canvas;
 use super::dom::{self, by_id, set_text};
 use super::embed;
+use super::engine::{self, ModelHandle};
 use crate::charts::training as charts;
 use crate::data::DataSet;
 use crate::math::NoiseSchedule;
 use crate::math::distance::energy_distance;
 use crate::math::forward::Point;
-use crate::model::denoiser::Denoiser;
-use crate::model::sample::{Chain, Sampler};
-use crate::model::store;
-use crate::model::train::{TrainConfig, TrainError, Trainer};
-use crate::params::{Params, TrainDevice};
+use crate::params::Params;
+use crate::protocol::{Reply, Request, flatten};
+use crate::sampling::{Chain, Parameterization, Sampler};
 
-/// Training work done between two yields to the browser: short enough that a slider moved
-/// meanwhile answers within a frame.
-const SLICE_MS: f64 = 14.0;
+/// Training the worker does before it answers with the losses: long enough that the messages
+/// cost little, short enough that Pause answers at once.
+const SLICE_MS: f64 = 40.0;
 /// How often the charts follow a running training.
 const DRAW_EVERY_MS: f64 = 200.0;
 /// How often the other panels get the weights of a running training (they redraw for it).
@@ -51,18 +49,43 @@ pub type Source = Box<dyn Fn() -> (Vec<Point<2>>, Params, u64)>;
 pub struct Snapshot {
     /// Changes with every update of the weights.
     pub version: u64,
-    /// The network, without autodiff.
-    pub model: Denoiser,
+    /// The network, frozen in the worker.
+    pub model: Rc<ModelHandle>,
+    /// What its outputs mean.
+    pub parameterization: Parameterization,
     /// The schedule it was trained for.
     pub schedule: NoiseSchedule,
     /// The page's data version it was trained on.
     pub data_version: u64,
 }
 
+/// A training run as the page sees it; its network lives in the worker.
+pub struct Run {
+    /// Every loss so far.
+    pub losses: Vec<f32>,
+    /// Steps the run takes in all.
+    total_steps: usize,
+    /// What the network predicts.
+    parameterization: Parameterization,
+    /// The schedule it learns to reverse.
+    schedule: NoiseSchedule,
+}
+
+impl Run {
+    fn step_count(&self) -> usize {
+        self.losses.len()
+    }
+
+    fn finished(&self) -> bool {
+        self.step_count() >= self.total_steps
+    }
+}
+
 /// The panel's state.
 #[derive(Default)]
 pub struct Training {
-    device: Option<Device>,
+    /// burn has started in the worker.
+    ready: bool,
     source: Option<Source>,
     /// Called when the model changes, so that the other panels redraw.
     on_model: Option<Box<dyn Fn()>>,
@@ -70,11 +93,11 @@ pub struct Training {
     on_chain: Option<Box<dyn Fn(Option<usize>)>>,
     /// The chain position a link asked for, shown once a chain has finished.
     wanted_view: Option<usize>,
-    /// Whether `device` is WebGPU.
+    /// Whether the worker's burn runs on WebGPU.
     gpu: bool,
     /// Train or Step asked for before the device was ready.
     pending: Option<Action>,
-    trainer: Option<Trainer>,
+    trainer: Option<Run>,
     /// The points the current run trains on, and their data version.
     data: Vec<Point<2>>,
     data_version: u64,
@@ -111,7 +134,7 @@ impl Training {
     /// showed (error, chain, quality chart, timings) is dropped.
     fn begin(
         &mut self,
-        trainer: Trainer,
+        trainer: Run,
         device_name: &'static str,
         data: Vec<Point<2>>,
         data_version: u64,
@@ -137,11 +160,15 @@ impl Training {
             self.snapshot = None;
             return;
         };
+        let Some(model) = ModelHandle::freeze() else {
+            return;
+        };
         let version = self.snapshot.as_ref().map_or(1, |s| s.version + 1);
         self.snapshot = Some(Snapshot {
             version,
-            model: trainer.model(),
-            schedule: trainer.schedule().clone(),
+            model: Rc::new(model),
+            parameterization: trainer.parameterization,
+            schedule: trainer.schedule.clone(),
             data_version: self.data_version,
         });
         if let Some(hook) = &self.on_model {
@@ -153,17 +180,20 @@ impl Training {
 /// A reverse chain and the network it samples from, frozen when the chain starts.
 struct Sampling {
     chain: Chain,
-    model: Denoiser,
+    model: Rc<ModelHandle>,
+    parameterization: Parameterization,
     schedule: NoiseSchedule,
 }
 
 impl Sampling {
-    fn start(trainer: &Trainer, sampler: Sampler, steps: usize, n: usize, seed: u64) -> Self {
-        Self {
-            chain: Chain::new(trainer.schedule(), sampler, steps, n, seed),
-            model: trainer.model(),
-            schedule: trainer.schedule().clone(),
-        }
+    /// A chain from the network as it is now; `None` before burn has started.
+    fn start(run: &Run, sampler: Sampler, steps: usize, n: usize, seed: u64) -> Option<Self> {
+        Some(Self {
+            chain: Chain::new(&run.schedule, sampler, steps, n, seed),
+            model: Rc::new(ModelHandle::freeze()?),
+            parameterization: run.parameterization,
+            schedule: run.schedule.clone(),
+        })
     }
 
     /// One reverse step of the chain.
@@ -172,22 +202,8 @@ impl Sampling {
         let Some(t) = chain.current_t() else {
             return Ok(());
         };
-        let ts = vec![t; chain.particles.len()];
-        let data = self
-            .model
-            .predict(&chain.particles, &ts)
-            .into_data_async()
-            .await
-            .map_err(|e| format!("{e:?}"))?;
-        let out = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-        chain.advance(&self.schedule, self.model.parameterization(), &out);
-        Ok(())
-    }
-
-    async fn run(&mut self) -> Result<(), String> {
-        while !self.chain.is_done() {
-            self.step().await?;
-        }
+        let out = self.model.predict(&chain.particles, t).await?;
+        chain.advance(&self.schedule, self.parameterization, &out);
         Ok(())
     }
 }
@@ -281,12 +297,12 @@ pub fn start(
     Ok(state)
 }
 
-/// Hands the panel the device burn runs on, once the backend has started.
-/// `gpu` says whether it is WebGPU: then the panel offers both, and trains on WebGPU unless the
-/// reader picks the CPU (for a network this small the CPU can be the faster).
-pub fn set_device(state: &Shared, device: Device, gpu: bool) {
+/// Tells the panel that burn has started in the worker. `gpu` says whether it is WebGPU: then
+/// the panel offers both, and trains on WebGPU unless the reader picks the CPU (for a network
+/// this small the CPU can be the faster).
+pub fn set_ready(state: &Shared, gpu: bool) {
     let mut s = state.borrow_mut();
-    s.device = Some(device);
+    s.ready = true;
     s.gpu = gpu;
     offer_webgpu(gpu);
     set_status("Ready: press Train.", "idle");
@@ -338,7 +354,6 @@ fn offer_webgpu(gpu: bool) {
 /// weights lived on the GPU); Train starts again on the CPU.
 pub fn gpu_lost(state: &Shared, why: &str) {
     let mut s = state.borrow_mut();
-    s.device = Some(Device::flex());
     s.gpu = false;
     offer_webgpu(false);
     if s.device_name == "WebGPU" && s.trainer.is_some() {
@@ -371,7 +386,7 @@ pub fn act(state: &Shared, action: Action) {
     let mut s = state.borrow_mut();
     match action {
         Action::Train | Action::Step => {
-            if s.device.is_none() {
+            if !s.ready {
                 // Pressed (or asked for by a link or a host page) before burn is ready: done
                 // as soon as it is.
                 s.pending = Some(action);
@@ -380,32 +395,24 @@ pub fn act(state: &Shared, action: Action) {
                     "idle",
                 );
             }
-            let finished = s
-                .trainer
-                .as_ref()
-                .is_none_or(|t| t.step_count() >= t.config().steps);
-            if (finished || s.error.is_some())
-                && let Err(e) = new_run(&mut s)
-            {
-                return fail(&mut s, e);
-            }
-            if matches!(action, Action::Step) {
-                s.running = false;
-                if !s.looping {
-                    s.looping = true;
-                    drop(s);
-                    wasm_bindgen_futures::spawn_local(train_loop(state.clone(), Some(1)));
+            let fresh = s.trainer.as_ref().is_none_or(Run::finished) || s.error.is_some();
+            let limit = match action {
+                Action::Step => {
+                    s.running = false;
+                    Some(1)
                 }
-                return;
-            }
-            s.running = true;
-            s.sampling = None;
-            s.quality = None;
-            draw(&s);
+                _ => {
+                    s.running = true;
+                    s.sampling = None;
+                    s.quality = None;
+                    draw(&s);
+                    None
+                }
+            };
             if !s.looping {
                 s.looping = true;
                 drop(s);
-                wasm_bindgen_futures::spawn_local(train_loop(state.clone(), None));
+                wasm_bindgen_futures::spawn_local(train_loop(state.clone(), limit, fresh));
             }
         }
         Action::Pause => {
@@ -414,7 +421,7 @@ pub fn act(state: &Shared, action: Action) {
         }
         Action::Reset => {
             *s = Training {
-                device: s.device.take(),
+                ready: s.ready,
                 gpu: s.gpu,
                 source: s.source.take(),
                 on_model: s.on_model.take(),
@@ -436,7 +443,7 @@ pub fn act(state: &Shared, action: Action) {
             };
             // A new seed each press, so repeated presses show different particles.
             let sampling = Sampling::start(trainer, sampler, steps, PARTICLES, s.samples_drawn);
-            s.sampling = Some(sampling);
+            s.sampling = sampling;
             s.samples_drawn += 1;
             s.running = false;
             s.view = None;
@@ -449,21 +456,35 @@ pub fn act(state: &Shared, action: Action) {
     }
 }
 
-/// Starts a new run from the panel's settings and the page's data and schedule.
-fn new_run(s: &mut Training) -> Result<(), String> {
-    let (data, params, data_version) = s.source.as_ref().ok_or("the panel has no data source")?();
-    let config = TrainConfig::from_params(&params)?;
+/// Starts a new run in the worker from the panel's settings and the page's data and schedule.
+async fn new_run(state: &Shared) -> Result<(), String> {
+    let (data, params, data_version) = {
+        let s = state.borrow();
+        s.source.as_ref().ok_or("the panel has no data source")?()
+    };
     if data.len() < 2 {
         return Err("There are no points to train on: draw some on the forward chart first.".into());
     }
-    let (device, device_name) = match (params.train.device, s.gpu) {
-        (TrainDevice::WebGpu | TrainDevice::Auto, true) => {
-            (s.device.clone().ok_or("burn has not started")?, "WebGPU")
-        }
-        _ => (Device::flex(), "the CPU"),
+    let request = Request::NewRun {
+        query: params.to_query(),
     };
-    let trainer = Trainer::new(config, data.clone(), &device).map_err(|e| e.to_string())?;
-    s.begin(trainer, device_name, data, data_version, &params);
+    let (reply, _, _) = engine::call(&request, flatten(&data), Vec::new()).await?;
+    let Reply::Run {
+        total_steps, device, ..
+    } = reply
+    else {
+        return Err("the worker answered something else".into());
+    };
+    let run = Run {
+        losses: Vec::new(),
+        total_steps,
+        parameterization: params.train.parameterization.parse()?,
+        schedule: params.schedule(),
+    };
+    let device_name = if device == "WebGPU" { "WebGPU" } else { "the CPU" };
+    state
+        .borrow_mut()
+        .begin(run, device_name, data, data_version, &params);
     Ok(())
 }
 
@@ -495,90 +516,68 @@ fn fail_as(s: &mut Training, message: String, event: &str) {
     s.error = Some(message);
 }
 
-/// Hands the rest of this task to the browser and resumes as soon as it has handled input and
-/// painted. A `MessageChannel` message, unlike `setTimeout(0)`, is not clamped to 4 ms.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let Ok(channel) = web_sys::MessageChannel::new() else {
-            let _ = resolve.call0(&JsValue::NULL);
-            return;
-        };
-        let port = channel.port1();
-        let keep = channel.clone();
-        let on_message = Closure::once_into_js(move || {
-            let _ = &keep;
-            let _ = resolve.call0(&JsValue::NULL);
-        });
-        port.set_onmessage(Some(on_message.unchecked_ref()));
-        let _ = channel.port2().post_message(&JsValue::NULL);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
 /// Trains in slices until the run ends, is paused or is reset; `limit` stops it after that many
-/// steps (the Step button).
-async fn train_loop(state: Shared, limit: Option<usize>) {
+/// steps (the Step button); `fresh` starts a new run first.
+async fn train_loop(state: Shared, limit: Option<usize>, fresh: bool) {
+    if fresh {
+        let generation = state.borrow().generation;
+        let made = new_run(&state).await;
+        let mut s = state.borrow_mut();
+        if s.generation != generation {
+            s.looping = false;
+            return; // Reset while the run was being made
+        }
+        if let Err(e) = made {
+            s.looping = false;
+            return fail(&mut s, e);
+        }
+    }
     let mut left = limit.unwrap_or(usize::MAX);
     loop {
-        let (mut trainer, generation) = {
+        let generation = {
             let mut s = state.borrow_mut();
             let go = if limit.is_some() { left > 0 } else { s.running } && s.error.is_none();
-            match s.trainer.take() {
-                Some(t) if go && t.step_count() < t.config().steps => (t, s.generation),
-                other => {
-                    s.trainer = other;
-                    if limit.is_some() && s.running && s.error.is_none() {
-                        // Train was pressed during a single step: carry on as a full run.
-                        drop(s);
-                        wasm_bindgen_futures::spawn_local(train_loop(state.clone(), None));
-                        return;
-                    }
-                    s.looping = false;
-                    break;
+            let more = s.trainer.as_ref().is_some_and(|t| !t.finished());
+            if !(go && more) {
+                if limit.is_some() && s.running && s.error.is_none() && more {
+                    // Train was pressed during a single step: carry on as a full run.
+                    drop(s);
+                    wasm_bindgen_futures::spawn_local(train_loop(state.clone(), None, false));
+                    return;
                 }
+                s.looping = false;
+                break;
             }
+            s.generation
         };
-        // A slice: steps until the time is up, then one read of all their losses.
+        // A slice: the worker trains until the time is up, then answers with the losses.
         let started = dom::now_ms();
-        let mut pending: Vec<Tensor<1>> = Vec::new();
-        while trainer.step_count() + pending.len() < trainer.config().steps
-            && left > 0
-            && dom::now_ms() - started < SLICE_MS
-        {
-            pending.push(trainer.step_lazy());
-            left -= 1;
-        }
-        if pending.is_empty() {
-            after_slice(&state, trainer, None, generation, true);
-            state.borrow_mut().looping = false;
-            break;
-        }
-        let read = Tensor::cat(pending, 0).into_data_async().await;
-        let mut error = None;
-        match read
-            .map_err(|e| format!("{e:?}"))
-            .and_then(|d| d.try_to_vec::<f32>().map_err(|e| format!("{e:?}")))
-        {
-            Ok(values) => {
-                for loss in values {
-                    if let Err(e) = trainer.record(loss) {
-                        let event = if matches!(e, TrainError::Diverged { .. }) {
-                            "diverged"
-                        } else {
-                            "error"
-                        };
-                        error = Some((e.to_string(), event));
-                        break;
-                    }
+        let request = Request::Train {
+            ms: SLICE_MS,
+            max_steps: left,
+        };
+        let answer = engine::call(&request, Vec::new(), Vec::new()).await;
+        let error = match answer {
+            Ok((Reply::Trained { failure, .. }, losses, _)) => {
+                let mut s = state.borrow_mut();
+                if s.generation != generation {
+                    // Reset while the slice ran: what it held is stale, and the new state
+                    // already has no loop.
+                    return;
                 }
+                left = left.saturating_sub(losses.len());
+                if let Some(run) = s.trainer.as_mut() {
+                    run.losses.extend(losses);
+                }
+                s.train_ms += dom::now_ms() - started;
+                failure.map(|f| (f.message, if f.diverged { "diverged" } else { "error" }))
             }
-            Err(e) => error = Some((e, "error")),
-        }
-        state.borrow_mut().train_ms += dom::now_ms() - started;
-        if !after_slice(&state, trainer, error, generation, left == 0) {
+            Ok(_) => Some(("the worker answered something else".to_string(), "error")),
+            Err(e) => Some((e, "error")),
+        };
+        if !after_slice(&state, error, generation, left == 0) {
             return;
         }
-        yield_to_browser().await;
         super::visibility::until_visible().await;
     }
     status(&state.borrow());
@@ -588,19 +587,15 @@ async fn train_loop(state: Shared, limit: Option<usize>) {
 /// error, at the end of the run (which starts sampling) and after Reset.
 fn after_slice(
     state: &Shared,
-    trainer: Trainer,
     error: Option<(String, &'static str)>,
     generation: u64,
     limit_reached: bool,
 ) -> bool {
     let mut s = state.borrow_mut();
     if s.generation != generation {
-        // Reset while the slice awaited its losses: what it held is stale, and the new state
-        // already has no loop.
         return false;
     }
-    let finished = trainer.step_count() >= trainer.config().steps;
-    s.trainer = Some(trainer);
+    let finished = s.trainer.as_ref().is_some_and(Run::finished);
     if let Some((e, event)) = error {
         fail_as(&mut s, e, event);
         s.looping = false;
@@ -638,8 +633,8 @@ fn after_slice(
     );
     // Done: show what the model learned, with the panel's sampler settings.
     let (sampler, steps) = sampler_settings(&s);
-    let trainer = s.trainer.as_ref().expect("just put back");
-    s.sampling = Some(Sampling::start(trainer, sampler, steps, PARTICLES, 0));
+    let trainer = s.trainer.as_ref().expect("checked above");
+    s.sampling = Sampling::start(trainer, sampler, steps, PARTICLES, 0);
     s.samples_drawn = 1;
     s.view = None;
     drop(s);
@@ -698,10 +693,13 @@ fn animate(state: &Shared) {
 /// Fills the quality chart: for DDPM and deterministic DDIM, sample with each number of steps
 /// and take the energy distance to fresh data. One chain per slice.
 async fn measure_quality(state: Shared) {
-    let (trainer_model, schedule, generation) = {
+    let (trainer_model, _, generation) = {
         let mut s = state.borrow_mut();
         let Some(trainer) = &s.trainer else { return };
-        let (model, schedule) = (trainer.model(), trainer.schedule().clone());
+        let schedule = trainer.schedule.clone();
+        let Some(model) = s.snapshot.as_ref().map(|snap| snap.model.clone()) else {
+            return;
+        };
         let reference = match s.data_set {
             // The reader's own points are all there is: compare with them.
             DataSet::Drawn => s.data.clone(),
@@ -729,7 +727,6 @@ async fn measure_quality(state: Shared) {
         (model, schedule, s.generation)
     };
     loop {
-        yield_to_browser().await;
         let next = {
             let s = state.borrow();
             if s.generation != generation {
@@ -738,20 +735,18 @@ async fn measure_quality(state: Shared) {
             s.quality.as_ref().and_then(|q| q.todo.first().copied())
         };
         let Some((sampler, steps)) = next else { break };
-        let mut sampling = Sampling {
-            chain: Chain::new(&schedule, sampler, steps, QUALITY_POINTS, 1_000 + steps as u64),
-            model: trainer_model.clone(),
-            schedule: schedule.clone(),
-        };
-        let result = sampling.run().await;
+        // The whole chain runs in the worker: one message, not one a step.
+        let result = trainer_model
+            .sample(sampler, steps, QUALITY_POINTS, 1_000 + steps as u64)
+            .await;
         let mut s = state.borrow_mut();
         if s.generation != generation {
             return;
         }
         let Some(q) = s.quality.as_mut() else { return };
         q.todo.remove(0);
-        if result.is_ok() {
-            let d = energy_distance(&sampling.chain.particles, &q.reference);
+        if let Ok(particles) = result {
+            let d = energy_distance(&particles, &q.reference);
             q.results.push((sampler, steps, d));
         }
         draw(&s);
@@ -806,14 +801,11 @@ fn status(s: &Training) {
             ),
             "sampling",
         ),
-        None if s.running => (
-            format!("Step {n}/{}: loss {last:.3}", t.config().steps),
-            "training",
-        ),
+        None if s.running => (format!("Step {n}/{}: loss {last:.3}", t.total_steps), "training"),
         None => (
             format!(
                 "Paused at step {n}/{}: loss {last:.3}. Train goes on, Step takes one step.",
-                t.config().steps
+                t.total_steps
             ),
             "paused",
         ),
@@ -846,24 +838,39 @@ fn shown(s: &Training) -> (&[Point<2>], &[Vec<Point<2>>]) {
     }
 }
 
-/// The trained model, its config and its losses as one file (see [`store::to_bundle`]).
-pub fn export_model() -> Result<Vec<u8>, String> {
-    with_panel(|s| {
-        let trainer = s.trainer.as_ref().ok_or("train a model first")?;
-        store::to_bundle(trainer.model(), trainer.config(), &trainer.losses)
-    })
-    .unwrap_or_else(|| Err("the training panel has not started".into()))
+/// The trained model, its config and its losses as one file (the worker's `model::store`
+/// bundle).
+pub async fn export_model() -> Result<Vec<u8>, String> {
+    if with_panel(|s| s.trainer.is_none()).unwrap_or(true) {
+        return Err("train a model first".into());
+    }
+    let (_, _, file) = engine::call(&Request::Export, Vec::new(), Vec::new()).await?;
+    Ok(file)
 }
 
-/// Makes an imported model the panel's run, as if it had just been trained here on the
-/// page's current data (the page has already taken the model's settings), and samples it.
-pub fn import(state: &Shared, imported: store::Imported) -> Result<(), String> {
-    let mut s = state.borrow_mut();
-    let (data, params, data_version) = s.source.as_ref().ok_or("the panel has no data source")?();
-    let trainer = Trainer::imported(imported, data.clone(), &Device::flex())?;
+/// Makes the model the worker has just checked the panel's run, as if it had just been
+/// trained here on the page's current data (the page has already taken the model's
+/// settings), and samples it.
+pub async fn import(state: &Shared) -> Result<(), String> {
+    let (data, params, data_version) = {
+        let s = state.borrow();
+        s.source.as_ref().ok_or("the panel has no data source")?()
+    };
+    let (reply, losses, _) = engine::call(&Request::AdoptImport, flatten(&data), Vec::new()).await?;
+    let Reply::Run { total_steps, .. } = reply else {
+        return Err("the worker answered something else".into());
+    };
+    let trainer = Run {
+        losses,
+        total_steps,
+        parameterization: params.train.parameterization.parse()?,
+        schedule: params.schedule(),
+    };
     let steps = trainer.step_count();
+    let mut s = state.borrow_mut();
     s.generation += 1;
     s.running = false;
+    s.looping = false;
     s.begin(trainer, "the CPU", data, data_version, &params);
     s.publish();
     set_status(
@@ -872,7 +879,7 @@ pub fn import(state: &Shared, imported: store::Imported) -> Result<(), String> {
     );
     let (sampler, reverse_steps) = sampler_settings(&s);
     let trainer = s.trainer.as_ref().expect("just imported");
-    s.sampling = Some(Sampling::start(trainer, sampler, reverse_steps, PARTICLES, 0));
+    s.sampling = Sampling::start(trainer, sampler, reverse_steps, PARTICLES, 0);
     s.samples_drawn = 1;
     s.view = None;
     draw(&s);

@@ -1,0 +1,239 @@
+//! The page's side of its Web Worker, where burn runs (see [`crate::worker`] and
+//! [`crate::protocol`]). [`call`] posts a request and resolves with the worker's answer; the
+//! worker is started on the first call, so a page or an embed that never needs a tensor
+//! never downloads burn.
+//!
+//! A network frozen in the worker is held here as a [`ModelHandle`]: when the page's last
+//! reference to it goes, the worker is told to drop it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use super::dom;
+use crate::bridge;
+use crate::protocol::{Envelope, Event, ModelId, Reply, Request};
+
+/// The worker's loader, next to the page (see `www/worker-boot.js`).
+const WORKER_SCRIPT: &str = "./worker-boot.js";
+
+/// An answer: the reply and its floats and bytes.
+pub type Answer = (Reply, Vec<f32>, Vec<u8>);
+
+struct Client {
+    worker: Worker,
+    /// Requests not yet answered: their promise's resolve function.
+    waiting: HashMap<u32, Function>,
+    /// Requests posted before the worker said it was ready.
+    queued: Vec<Envelope>,
+    ready: bool,
+    next_id: u32,
+    next_model: ModelId,
+}
+
+/// What the page does when the worker's GPU is lost.
+type GpuLostHook = Box<dyn Fn(String)>;
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static ON_GPU_LOST: RefCell<Option<GpuLostHook>> = const { RefCell::new(None) };
+}
+
+/// Called when the worker reports that the browser took the WebGPU device away.
+pub fn on_gpu_lost(hook: impl Fn(String) + 'static) {
+    ON_GPU_LOST.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+}
+
+fn spawn() -> Result<Client, String> {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Classic);
+    options.set_name("burn");
+    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+        .map_err(|e| format!("the browser would not start the worker: {e:?}"))?;
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| receive(&event.data()));
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(|event: web_sys::ErrorEvent| {
+        let message = format!("the worker failed: {}", event.message());
+        web_sys::console::error_1(&message.clone().into());
+        fail_all(&message);
+    });
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    // The browser tests reach the worker through this (to take its GPU away).
+    let _ = js_sys::Reflect::set(&dom::window(), &"playgroundWorker".into(), &worker);
+    Ok(Client {
+        worker,
+        waiting: HashMap::new(),
+        queued: Vec::new(),
+        ready: false,
+        next_id: 1,
+        next_model: 1,
+    })
+}
+
+fn post(worker: &Worker, envelope: &Envelope) {
+    let (message, transfer) = bridge::to_js(envelope);
+    if let Err(e) = worker.post_message_with_transfer(&message, &transfer) {
+        web_sys::console::error_2(&"a message to the worker was refused".into(), &e);
+    }
+}
+
+fn receive(data: &JsValue) {
+    let Some(envelope) = bridge::from_js(data) else {
+        return;
+    };
+    if envelope.id == 0 {
+        match envelope.read::<Event>() {
+            Ok(Event::Ready) => CLIENT.with(|c| {
+                if let Some(client) = c.borrow_mut().as_mut() {
+                    client.ready = true;
+                    for queued in std::mem::take(&mut client.queued) {
+                        post(&client.worker, &queued);
+                    }
+                }
+            }),
+            Ok(Event::GpuLost { why }) => ON_GPU_LOST.with(|h| {
+                if let Some(hook) = h.borrow().as_ref() {
+                    hook(why);
+                }
+            }),
+            Err(e) => web_sys::console::error_1(&e.into()),
+        }
+        return;
+    }
+    let resolve = CLIENT.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .and_then(|c| c.waiting.remove(&envelope.id))
+    });
+    if let Some(resolve) = resolve {
+        let _ = resolve.call1(&JsValue::NULL, data);
+    }
+}
+
+/// Every request still waiting is answered with this error (the worker died).
+fn fail_all(message: &str) {
+    let waiting = CLIENT.with(|c| c.borrow_mut().as_mut().map(|c| std::mem::take(&mut c.waiting)));
+    let error = Envelope::new(
+        0,
+        &Reply::Error {
+            message: message.into(),
+        },
+        Vec::new(),
+        Vec::new(),
+    );
+    let (data, _) = bridge::to_js(&error);
+    for resolve in waiting.into_iter().flatten().map(|(_, f)| f) {
+        let _ = resolve.call1(&JsValue::NULL, &data);
+    }
+}
+
+/// Posts `request` (starting the worker if need be) and resolves with its answer; a
+/// [`Reply::Error`] comes back as `Err`.
+pub async fn call(request: &Request, floats: Vec<f32>, bytes: Vec<u8>) -> Result<Answer, String> {
+    let promise = CLIENT.with(|c| {
+        let mut slot = c.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(spawn()?);
+        }
+        let client = slot.as_mut().expect("just started");
+        let id = client.next_id;
+        client.next_id += 1;
+        let envelope = Envelope::new(id, request, floats, bytes);
+        let promise = Promise::new(&mut |resolve, _| {
+            client.waiting.insert(id, resolve);
+        });
+        if client.ready {
+            post(&client.worker, &envelope);
+        } else {
+            client.queued.push(envelope);
+        }
+        Ok::<_, String>(promise)
+    })?;
+    let data = JsFuture::from(promise)
+        .await
+        .map_err(|_| "the worker did not answer".to_string())?;
+    let envelope = bridge::from_js(&data).ok_or("the worker's answer was unreadable")?;
+    match envelope.read::<Reply>()? {
+        Reply::Error { message } => Err(message),
+        reply => Ok((reply, envelope.floats, envelope.bytes)),
+    }
+}
+
+/// Posts a request that has no answer.
+fn tell(request: &Request) {
+    CLIENT.with(|c| {
+        if let Some(client) = c.borrow_mut().as_mut() {
+            let envelope = Envelope::new(client.next_id, request, Vec::new(), Vec::new());
+            client.next_id += 1;
+            if client.ready {
+                post(&client.worker, &envelope);
+            } else {
+                client.queued.push(envelope);
+            }
+        }
+    });
+}
+
+/// A copy of the run's network in the worker, as it was when frozen.
+#[derive(Debug)]
+pub struct ModelHandle(ModelId);
+
+impl ModelHandle {
+    /// Freezes the run's network as it is now. The worker takes requests in order, so a
+    /// prediction asked for after this sees the frozen copy without waiting for it here.
+    pub fn freeze() -> Option<Self> {
+        let id = CLIENT.with(|c| {
+            c.borrow_mut().as_mut().map(|client| {
+                client.next_model += 1;
+                client.next_model
+            })
+        })?;
+        tell(&Request::Freeze { model: id });
+        Some(Self(id))
+    }
+
+    /// The network's outputs on `points`, all at timestep `t`, row after row.
+    pub async fn predict(&self, points: &[[f32; 2]], t: usize) -> Result<Vec<f32>, String> {
+        let (_, outputs, _) = call(
+            &Request::Predict { model: self.0, t },
+            crate::protocol::flatten(points),
+            Vec::new(),
+        )
+        .await?;
+        Ok(outputs)
+    }
+}
+
+impl ModelHandle {
+    /// Runs a whole reverse chain of `n` particles in the worker and returns where they end.
+    pub async fn sample(
+        &self,
+        sampler: crate::sampling::Sampler,
+        steps: usize,
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<[f32; 2]>, String> {
+        let request = Request::Sample {
+            model: self.0,
+            sampler,
+            steps,
+            n,
+            seed,
+        };
+        let (_, particles, _) = call(&request, Vec::new(), Vec::new()).await?;
+        Ok(crate::protocol::points(&particles))
+    }
+}
+
+impl Drop for ModelHandle {
+    fn drop(&mut self) {
+        tell(&Request::Release { model: self.0 });
+    }
+}

@@ -1,0 +1,389 @@
+//! The page's Web Worker: every tensor of the page lives here, so burn's work (training the
+//! 2-D model, running it, the digit U-Net) never holds up the page's thread, and the page's
+//! own module needs no burn at all.
+//!
+//! It answers the page's [`Request`]s one at a time, in order (see [`crate::protocol`]); a
+//! request's tensor reads are awaited (WebGPU needs that), and requests that arrive meanwhile
+//! wait their turn.
+//!
+//! - [`backend`]: WebGPU or the CPU, never a software GPU unless asked for.
+
+mod backend;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use burn::tensor::{Device, Tensor};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::bridge;
+use crate::math::NoiseSchedule;
+use crate::model::denoiser::{Activation, Denoiser};
+use crate::model::digits::{DigitInputs, forward_lazy};
+use crate::model::train::{TrainConfig, TrainError, Trainer};
+use crate::model::unet::UNet;
+use crate::model::weights::{WeightsInfo, load_unet};
+use crate::model::{forward, points, store};
+use crate::params::{Params, TrainDevice};
+use crate::protocol::{Envelope, Event, Failure, ModelId, Reply, Request, flatten, points as read_points};
+use crate::sampling::Chain;
+use backend::Backend;
+
+/// The worker's state.
+struct Engine {
+    backend: Option<Backend>,
+    /// The 2-D run, and where it trains.
+    run: Option<(Trainer, &'static str)>,
+    /// Copies of the run's network that the page still names, with their schedule.
+    frozen: HashMap<ModelId, (Denoiser, NoiseSchedule)>,
+    /// The digit U-Net, with what it was built from (to rebuild it on the CPU).
+    unet: Option<(UNet, WeightsInfo, Vec<u8>)>,
+    /// An imported bundle waiting for the page's data.
+    imported: Option<Vec<u8>>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Engine> = RefCell::new(Engine {
+        backend: None,
+        run: None,
+        frozen: HashMap::new(),
+        unet: None,
+        imported: None,
+    });
+    static QUEUE: RefCell<(VecDeque<Envelope>, bool)> = const { RefCell::new((VecDeque::new(), false)) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(envelope: &Envelope) {
+    let (message, transfer) = bridge::to_js(envelope);
+    if let Err(e) = scope().post_message_with_transfer(&message, &transfer) {
+        web_sys::console::error_2(&"the worker could not answer".into(), &e);
+    }
+}
+
+/// Starts the worker: takes messages, and tells the page it is ready.
+pub fn start() {
+    // See `web::start`: the constructors run once, here, not at the top of every export.
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: the first Rust code of the worker; inventory's constructors are idempotent.
+    unsafe { __wasm_call_ctors() };
+    console_error_panic_hook::set_once();
+    let on_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
+        let Some(envelope) = bridge::from_js(&event.data()) else {
+            return; // not ours (the GPU-loss hook of worker.js uses the same channel)
+        };
+        let start_loop = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            q.0.push_back(envelope);
+            !std::mem::replace(&mut q.1, true)
+        });
+        if start_loop {
+            wasm_bindgen_futures::spawn_local(drain());
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&Envelope::new(0, &Event::Ready, Vec::new(), Vec::new()));
+}
+
+/// Handles queued requests one after another until none is left.
+async fn drain() {
+    loop {
+        let next = QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            let next = q.0.pop_front();
+            if next.is_none() {
+                q.1 = false;
+            }
+            next
+        });
+        let Some(envelope) = next else { return };
+        let id = envelope.id;
+        let reply = match envelope.read::<Request>() {
+            Ok(Request::Release { model }) => {
+                ENGINE.with(|e| e.borrow_mut().frozen.remove(&model));
+                continue;
+            }
+            Ok(request) => handle(request, envelope.floats, envelope.bytes).await,
+            Err(message) => Err(message),
+        };
+        let (header, floats, bytes) =
+            reply.unwrap_or_else(|message| (Reply::Error { message }, Vec::new(), Vec::new()));
+        post(&Envelope::new(id, &header, floats, bytes));
+    }
+}
+
+type Answer = Result<(Reply, Vec<f32>, Vec<u8>), String>;
+
+fn answer(reply: Reply) -> Answer {
+    Ok((reply, Vec::new(), Vec::new()))
+}
+
+fn device() -> Result<Device, String> {
+    ENGINE
+        .with(|e| e.borrow().backend.as_ref().map(|b| b.device.clone()))
+        .ok_or_else(|| "burn has not started".to_string())
+}
+
+fn gpu() -> bool {
+    ENGINE.with(|e| e.borrow().backend.as_ref().is_some_and(Backend::gpu))
+}
+
+/// Reads a tensor back (asynchronously: WebGPU needs it; the CPU answers at once).
+async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading a result back failed: {e:?}"))?
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
+}
+
+fn milliseconds() -> f64 {
+    scope().performance().map_or(0.0, |p| p.now())
+}
+
+async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
+    match request {
+        Request::Start { allow_software } => {
+            let backend = Backend::init(allow_software).await;
+            let reply = Reply::Started {
+                gpu: backend.gpu(),
+                reason: backend.reason.clone(),
+            };
+            ENGINE.with(|e| e.borrow_mut().backend = Some(backend));
+            answer(reply)
+        }
+        Request::NewRun { query } => {
+            let (params, _) = Params::from_query(&query);
+            let config = TrainConfig::from_params(&params)?;
+            let (device, name) = match (params.train.device, gpu()) {
+                (TrainDevice::WebGpu | TrainDevice::Auto, true) => (device()?, "WebGPU"),
+                _ => (Device::flex(), "the CPU"),
+            };
+            let trainer = Trainer::new(config, read_points(&floats), &device).map_err(|e| e.to_string())?;
+            let reply = Reply::Run {
+                total_steps: trainer.config().steps,
+                steps: 0,
+                device: name.into(),
+            };
+            ENGINE.with(|e| e.borrow_mut().run = Some((trainer, name)));
+            answer(reply)
+        }
+        Request::Train { ms, max_steps } => train(ms, max_steps).await,
+        Request::Freeze { model } => ENGINE.with(|e| {
+            let mut e = e.borrow_mut();
+            let network = e.run.as_ref().map(|(t, _)| (t.model(), t.schedule().clone()));
+            e.frozen.insert(model, network.ok_or("there is no run")?);
+            answer(Reply::Done)
+        }),
+        Request::Release { .. } => answer(Reply::Done),
+        Request::Predict { model, t } => {
+            let (network, _) = frozen(model)?;
+            let xs = read_points(&floats);
+            let outputs = read(network.predict(&xs, &vec![t; xs.len()])).await?;
+            let width = network.parameterization().outputs();
+            Ok((Reply::Outputs { width }, outputs, Vec::new()))
+        }
+        Request::Sample {
+            model,
+            sampler,
+            steps,
+            n,
+            seed,
+        } => {
+            let (network, schedule) = frozen(model)?;
+            if n > crate::model::train::limits::POINTS {
+                return Err(format!(
+                    "{n} particles; at most {}",
+                    crate::model::train::limits::POINTS
+                ));
+            }
+            let mut chain = Chain::new(&schedule, sampler, steps, n, seed);
+            while let Some(t) = chain.current_t() {
+                let out = read(network.predict(&chain.particles, &vec![t; n])).await?;
+                chain.advance(&schedule, network.parameterization(), &out);
+            }
+            Ok((Reply::Outputs { width: 2 }, flatten(&chain.particles), Vec::new()))
+        }
+        Request::Export => ENGINE.with(|e| {
+            let e = e.borrow();
+            let (trainer, _) = e.run.as_ref().ok_or("train a model first")?;
+            let file = store::to_bundle(trainer.model(), trainer.config(), &trainer.losses)?;
+            Ok((Reply::File, Vec::new(), file))
+        }),
+        Request::Import => {
+            // Checked in full (its network built and filled) before the page takes its settings.
+            let imported = store::read_bundle(&bytes)?;
+            let settings = settings_of(&imported.config);
+            Trainer::imported(imported, vec![[0.0, 0.0]], &Device::flex())?;
+            ENGINE.with(|e| e.borrow_mut().imported = Some(bytes));
+            answer(Reply::Imported { settings })
+        }
+        Request::AdoptImport => {
+            let bytes = ENGINE
+                .with(|e| e.borrow_mut().imported.take())
+                .ok_or("no model is being imported")?;
+            let trainer =
+                Trainer::imported(store::read_bundle(&bytes)?, read_points(&floats), &Device::flex())?;
+            let reply = Reply::Run {
+                total_steps: trainer.config().steps,
+                steps: trainer.step_count(),
+                device: "the CPU".into(),
+            };
+            let losses = trainer.losses.clone();
+            ENGINE.with(|e| e.borrow_mut().run = Some((trainer, "the CPU")));
+            Ok((reply, losses, Vec::new()))
+        }
+        Request::Noise { query, t } => {
+            let (params, _) = Params::from_query(&query);
+            let schedule = NoiseSchedule::new(params.kind, params.steps, params.beta_start, params.beta_end)
+                .map_err(|e| e.to_string())?;
+            let n = floats.len() / 4;
+            let device = device()?;
+            let x0 = points::to_tensor(&read_points(&floats[..2 * n]), &device);
+            let noise = points::to_tensor(&read_points(&floats[2 * n..4 * n]), &device);
+            let x_t = read(forward::add_noise(x0, noise, schedule.alpha_bar(t))).await?;
+            Ok((Reply::Outputs { width: 2 }, x_t, Vec::new()))
+        }
+        Request::LoadUnet { config } => {
+            let info = WeightsInfo::parse(&config)?;
+            let model = load_unet(&info, bytes.clone(), &device()?)?;
+            ENGINE.with(|e| e.borrow_mut().unet = Some((model, info, bytes)));
+            answer(Reply::Done)
+        }
+        Request::Denoise { timesteps, labels } => {
+            let model = ENGINE
+                .with(|e| e.borrow().unet.as_ref().map(|(m, _, _)| m.clone()))
+                .ok_or("the U-Net is not loaded")?;
+            let inputs = DigitInputs {
+                pixels: floats,
+                timesteps,
+                labels,
+            };
+            if inputs.pixels.len() != inputs.labels.len() * crate::data::mnist::PIXELS {
+                return Err("the images and labels do not match".into());
+            }
+            let outputs = read(forward_lazy(&model, inputs, &device()?)).await?;
+            Ok((
+                Reply::Outputs {
+                    width: crate::data::mnist::PIXELS,
+                },
+                outputs,
+                Vec::new(),
+            ))
+        }
+        Request::UseCpu { why } => ENGINE.with(|e| {
+            let mut e = e.borrow_mut();
+            e.backend = Some(Backend::cpu(format!("WebGPU stopped ({why})")));
+            // The run's weights were on the GPU: it is gone (the page says so).
+            if e.run.as_ref().is_some_and(|(_, name)| *name == "WebGPU") {
+                e.run = None;
+            }
+            if let Some((_, info, bytes)) = e.unet.take() {
+                let model = load_unet(&info, bytes.clone(), &Device::flex())?;
+                e.unet = Some((model, info, bytes));
+            }
+            answer(Reply::Done)
+        }),
+        Request::Benchmark {
+            steps,
+            hidden,
+            batch,
+            relu,
+        } => {
+            let mut config = TrainConfig::new().with_batch_size(batch).with_steps(steps.max(1));
+            config.model.hidden = hidden;
+            config.model.activation = if relu { Activation::Relu } else { Activation::Silu };
+            let mut trainer = Trainer::new(config, crate::data::swiss_roll(2000, 0), &Device::flex())
+                .map_err(|e| e.to_string())?;
+            let started = milliseconds();
+            let losses: Vec<Tensor<1>> = (0..steps.max(1)).map(|_| trainer.step_lazy()).collect();
+            let values = read(Tensor::cat(losses, 0)).await?;
+            let ms = milliseconds() - started;
+            if values.iter().any(|l| !l.is_finite()) {
+                return Err("the benchmark's loss was not finite".into());
+            }
+            answer(Reply::Timed { ms })
+        }
+    }
+}
+
+/// A frozen network and its schedule.
+fn frozen(model: ModelId) -> Result<(Denoiser, NoiseSchedule), String> {
+    ENGINE
+        .with(|e| e.borrow().frozen.get(&model).cloned())
+        .ok_or_else(|| "that model was released".to_string())
+}
+
+/// Trains the run for about `ms` milliseconds (at most `max_steps` steps), then reads all the
+/// slice's losses at once.
+async fn train(ms: f64, max_steps: usize) -> Answer {
+    let (mut trainer, name) = ENGINE
+        .with(|e| e.borrow_mut().run.take())
+        .ok_or("there is no run (Reset, or the GPU was lost)")?;
+    let started = milliseconds();
+    let mut pending: Vec<Tensor<1>> = Vec::new();
+    while trainer.step_count() + pending.len() < trainer.config().steps
+        && pending.len() < max_steps
+        && milliseconds() - started < ms
+    {
+        pending.push(trainer.step_lazy());
+    }
+    let mut failure = None;
+    let mut recorded = Vec::new();
+    if !pending.is_empty() {
+        match read(Tensor::cat(pending, 0)).await {
+            Ok(values) => {
+                for loss in values {
+                    match trainer.record(loss) {
+                        Ok(_) => recorded.push(loss),
+                        Err(e) => {
+                            recorded.push(loss);
+                            failure = Some(Failure {
+                                diverged: matches!(e, TrainError::Diverged { .. }),
+                                message: e.to_string(),
+                            });
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(message) => {
+                failure = Some(Failure {
+                    message,
+                    diverged: false,
+                })
+            }
+        }
+    }
+    let steps = trainer.step_count();
+    ENGINE.with(|e| e.borrow_mut().run = Some((trainer, name)));
+    Ok((Reply::Trained { steps, failure }, recorded, Vec::new()))
+}
+
+/// An imported run's settings, as link names and values for the page.
+fn settings_of(c: &TrainConfig) -> Vec<(String, String)> {
+    [
+        ("kind", c.schedule.name().to_string()),
+        ("T", c.diffusion_steps.to_string()),
+        ("b1", c.beta_start.to_string()),
+        ("bT", c.beta_end.to_string()),
+        ("seed", c.seed.to_string()),
+        ("lr", c.learning_rate.to_string()),
+        ("steps", c.steps.to_string()),
+        ("hidden", c.model.hidden.to_string()),
+        ("batch", c.batch_size.to_string()),
+        ("predict", c.model.parameterization.name().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
