@@ -16,7 +16,8 @@ stage "cargo clippy (native, then the page's wasm)"
 cargo clippy --all-targets --locked -- -D warnings
 # The page's module (no burn) and its worker (burn), as Trunk builds them.
 cargo clippy --target wasm32-unknown-unknown --no-default-features --features page --lib --locked -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --no-default-features --features worker --bin worker --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features worker,webgpu --bin worker --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features worker --bin worker-cpu --locked -- -D warnings
 
 stage "cargo test --release (native; the model tests train real networks)"
 cargo test --release --locked

@@ -22,11 +22,11 @@ pub type ModelId = u32;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Request {
-    /// Starts burn: WebGPU when the browser grants a hardware adapter (or any adapter, with
-    /// `allow_software`), else the CPU. Answered by [`Reply::Started`].
+    /// Starts burn: on the CPU for `cpu_reason` when the page found WebGPU should not be used,
+    /// else on WebGPU (the CPU if it cannot start). Answered by [`Reply::Started`].
     Start {
-        /// Use a software WebGPU adapter too (the reader asked for WebGPU by name).
-        allow_software: bool,
+        /// Why the page chose the CPU.
+        cpu_reason: Option<String>,
     },
     /// A new 2-D training run with the settings of the link `query`, on the points in the
     /// floats (x, y pairs). Answered by [`Reply::Run`].

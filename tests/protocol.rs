@@ -16,7 +16,10 @@ where
 #[test]
 fn every_request_reads_back_as_sent() {
     let requests = [
-        Request::Start { allow_software: true },
+        Request::Start { cpu_reason: None },
+        Request::Start {
+            cpu_reason: Some("no adapter".into()),
+        },
         Request::NewRun {
             query: "T=200&lr=0.01".into(),
         },

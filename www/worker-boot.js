@@ -25,5 +25,8 @@ self.addEventListener('message', (event) => {
   }
 });
 
-importScripts('./worker.js');
-wasm_bindgen({ module_or_path: './worker_bg.wasm' });
+// Which build: `worker` (burn with WebGPU) or `worker-cpu` (burn on the CPU alone), as the page
+// chose (see src/web/gpu.rs).
+const module = new URL(self.location.href).searchParams.get('module') === 'worker' ? 'worker' : 'worker-cpu';
+importScripts(`./${module}.js`);
+wasm_bindgen({ module_or_path: `./${module}_bg.wasm` });

@@ -38,6 +38,35 @@ const TIMINGS_KEPT: usize = 500;
 
 thread_local! {
     static TIMINGS: RefCell<VecDeque<f64>> = const { RefCell::new(VecDeque::new()) };
+    /// Milliseconds of each part of the latest redraw, for the benchmark's breakdown.
+    static PARTS: RefCell<Vec<(&'static str, f64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The parts of the latest redraw and their milliseconds, in the order drawn.
+pub fn render_parts() -> Vec<(&'static str, f64)> {
+    PARTS.with(|p| p.borrow().clone())
+}
+
+/// Times the redraw's parts.
+struct Stopwatch {
+    last: f64,
+    parts: Vec<(&'static str, f64)>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self {
+            last: dom::now_ms(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Ends the part called `name`.
+    fn lap(&mut self, name: &'static str) {
+        let now = dom::now_ms();
+        self.parts.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// The durations of the latest redraws in milliseconds.
@@ -158,6 +187,7 @@ impl App {
     /// Redraws every panel from the current params and records how long it took.
     fn render(&mut self) {
         let started = dom::now_ms();
+        let mut watch = Stopwatch::start();
         self.refresh_data();
         let model = model_view(&self.learned, &self.schedule, self.data_version, &self.params);
         let scene = Scene {
@@ -180,12 +210,14 @@ impl App {
             on_screen
         };
 
+        watch.lap("data and model");
         if show(Panel::Schedule) {
             report(
                 "schedule",
                 Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c.surface()?)),
             );
             set_html("schedule-formula", &panels::schedule::formula(&scene));
+            watch.lap("schedule");
         }
         if show(Panel::Forward) {
             let x_t = panels::forward::noised(&scene);
@@ -208,9 +240,11 @@ impl App {
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
             set_hidden("forward-warning", warning.is_none());
+            watch.lap("forward");
         }
         if show(Panel::Posterior) {
             let post = panels::posterior::compute(&scene);
+            watch.lap("posterior: compute");
             let frame = Canvas::fit("posterior-canvas")
                 .and_then(|c| panels::posterior::draw(&scene, &c.surface()?, post.as_ref()));
             self.posterior_frame = frame.as_ref().ok().cloned();
@@ -219,22 +253,27 @@ impl App {
                 "posterior-formula",
                 &panels::posterior::formula(&scene, post.as_ref()),
             );
+            watch.lap("posterior: draw");
         }
 
         if show(Panel::Digits) {
             super::digits::draw_forward(&self.schedule, self.params.t);
+            watch.lap("digits");
         }
         if show(Panel::Score) {
             let field = panels::score::compute(&scene);
+            watch.lap("score: compute");
             report(
                 "score",
                 Canvas::fit("score-canvas")
                     .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
             );
             set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
+            watch.lap("score: draw");
         }
 
         self.stale = stale;
+        PARTS.with(|p| *p.borrow_mut() = watch.parts);
         let elapsed = dom::now_ms() - started;
         TIMINGS.with(|t| {
             let mut t = t.borrow_mut();
@@ -797,7 +836,13 @@ async fn start_backend(
         return;
     }
     set_text("backend", "starting burn…");
-    let started = super::engine::call(&Request::Start { allow_software }, Vec::new(), Vec::new()).await;
+    let cpu_reason = super::gpu::choose(allow_software).await.err();
+    super::engine::use_module(if cpu_reason.is_some() {
+        super::engine::Module::Cpu
+    } else {
+        super::engine::Module::WebGpu
+    });
+    let started = super::engine::call(&Request::Start { cpu_reason }, Vec::new(), Vec::new()).await;
     let backend = match started {
         Ok((Reply::Started { reason, .. }, _, _)) => Backend { reason },
         Ok(_) => Backend {

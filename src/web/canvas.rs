@@ -6,7 +6,11 @@
 //! and arrows as single paths ([`FastMarks`]).
 
 use plotters::prelude::*;
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
+
+/// plotters-canvas's error (a type it does not export by name).
+type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -66,10 +70,14 @@ impl Canvas {
 
     /// The surface the charts draw on: plotters' canvas backend, with the canvas's own fast
     /// paths for dots and arrows.
-    pub fn surface(&self) -> Result<Surface<'_, CanvasBackend>, String> {
-        let root = CanvasBackend::with_canvas_object(self.element.clone())
-            .map(|b| b.into_drawing_area())
+    pub fn surface(&self) -> Result<Surface<'_, MeasuredCanvas>, String> {
+        let backend = CanvasBackend::with_canvas_object(self.element.clone())
             .ok_or_else(|| "this browser gave no 2-D canvas context".to_string())?;
+        let root = MeasuredCanvas {
+            inner: backend,
+            context: context(self)?,
+        }
+        .into_drawing_area();
         Ok(Surface::with_fast(root, self.dpr, self))
     }
 }
@@ -166,4 +174,125 @@ fn context(canvas: &Canvas) -> Result<CanvasRenderingContext2d, String> {
         .flatten()
         .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
         .ok_or_else(|| "this browser gave no 2-D canvas context".to_string())
+}
+
+/// plotters' canvas backend, with text measured by the canvas itself (`measureText`).
+/// plotters measures text in the browser by adding a styled `<span>` to the page and reading
+/// its size: a full layout of the page for every axis label, which was most of a redraw's time
+/// (and needed `style-src-attr 'unsafe-inline'` in the page's Content-Security-Policy).
+pub struct MeasuredCanvas {
+    inner: CanvasBackend,
+    context: CanvasRenderingContext2d,
+}
+
+impl DrawingBackend for MeasuredCanvas {
+    type ErrorType = CanvasError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_path(path, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.fill_polygon(vert, style)
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_text(text, style, pos)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+        // The same font string the backend draws with.
+        self.context.set_font(&format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str(),
+        ));
+        // Called through JavaScript: web-sys's `measure_text` needs a feature that would rebuild
+        // the worker's wgpu for one call.
+        let metrics = js_sys::Reflect::get(&self.context, &"measureText".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call1(&self.context, &text.into()).ok())
+            .ok_or_else(|| DrawingErrorKind::FontError("the canvas cannot measure text".into()))?;
+        let number = |key: &str| {
+            js_sys::Reflect::get(&metrics, &key.into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .filter(|v| v.is_finite())
+        };
+        let width = number("width").unwrap_or(0.0);
+        // The font's box, as an inline box of the text would be tall.
+        let height = match (number("fontBoundingBoxAscent"), number("fontBoundingBoxDescent")) {
+            (Some(a), Some(d)) => a + d,
+            _ => style.size() * 1.2,
+        };
+        Ok((width.ceil() as u32, height.ceil() as u32))
+    }
 }

@@ -382,6 +382,8 @@ fn run_chain(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: D
     s.step_ms.clear();
     s.started_ms = dom::now_ms();
     draw(&s);
+    // Says "sampling" at once: the first step's answer comes from the worker a moment later.
+    status(&s);
     drop(s);
     animate(state);
 }

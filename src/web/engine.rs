@@ -19,8 +19,27 @@ use super::dom;
 use crate::bridge;
 use crate::protocol::{Envelope, Event, ModelId, Reply, Request};
 
-/// The worker's loader, next to the page (see `www/worker-boot.js`).
+/// The worker's loader, next to the page (see `www/worker-boot.js`); it is told which build
+/// of the worker to load.
 const WORKER_SCRIPT: &str = "./worker-boot.js";
+
+/// The two builds of the worker: with burn-wgpu, and without it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Module {
+    /// burn on WebGPU (and the CPU, should the GPU go away).
+    WebGpu,
+    /// burn on the CPU alone: a third of the download.
+    Cpu,
+}
+
+impl Module {
+    fn name(self) -> &'static str {
+        match self {
+            Self::WebGpu => "worker",
+            Self::Cpu => "worker-cpu",
+        }
+    }
+}
 
 /// An answer: the reply and its floats and bytes.
 pub type Answer = (Reply, Vec<f32>, Vec<u8>);
@@ -42,6 +61,12 @@ type GpuLostHook = Box<dyn Fn(String)>;
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     static ON_GPU_LOST: RefCell<Option<GpuLostHook>> = const { RefCell::new(None) };
+    static MODULE: std::cell::Cell<Module> = const { std::cell::Cell::new(Module::Cpu) };
+}
+
+/// Which build of the worker the first request starts (the CPU one unless told otherwise).
+pub fn use_module(module: Module) {
+    MODULE.with(|m| m.set(module));
 }
 
 /// Called when the worker reports that the browser took the WebGPU device away.
@@ -53,7 +78,8 @@ fn spawn() -> Result<Client, String> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);
     options.set_name("burn");
-    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+    let script = format!("{WORKER_SCRIPT}?module={}", MODULE.with(|m| m.get()).name());
+    let worker = Worker::new_with_options(&script, &options)
         .map_err(|e| format!("the browser would not start the worker: {e:?}"))?;
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| receive(&event.data()));
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

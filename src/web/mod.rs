@@ -5,6 +5,7 @@
 //! - [`app`]: the one mutable state of the page and the render cycle.
 //! - [`controls`]: the form controls, read into `Params` and written back from it.
 //! - [`engine`]: the worker where burn runs, started when a panel first needs it.
+//! - [`gpu`]: whether that worker uses WebGPU (never a software adapter by default).
 //! - [`training`]: the 2-D model trained and sampled live, a few steps a frame.
 //! - [`digits`]: the MNIST U-Net, fetched from `assets/mnist/` and sampled live.
 //! - [`export`]: PNG (1x, 3x) and CSV downloads of every panel.
@@ -22,6 +23,7 @@ mod embed;
 mod engine;
 mod export;
 mod fetch;
+mod gpu;
 mod share;
 mod training;
 mod visibility;
@@ -55,6 +57,16 @@ pub fn start() {
 #[wasm_bindgen]
 pub fn render_timings() -> Vec<f64> {
     app::render_timings()
+}
+
+/// The parts of the latest redraw as `[name, milliseconds, name, milliseconds, ...]`: where a
+/// redraw's time goes, for the benchmark.
+#[wasm_bindgen]
+pub fn render_parts() -> js_sys::Array {
+    app::render_parts()
+        .into_iter()
+        .flat_map(|(name, ms)| [JsValue::from_str(name), JsValue::from_f64(ms)])
+        .collect()
 }
 
 /// Every loss of the current training run, for the browser tests and the benchmark.

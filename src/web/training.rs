@@ -447,6 +447,8 @@ pub fn act(state: &Shared, action: Action) {
             s.samples_drawn += 1;
             s.running = false;
             s.view = None;
+            // Says "sampling" at once: the first step's answer comes from the worker.
+            status(&s);
             if let Some(hook) = &s.on_chain {
                 hook(None);
             }

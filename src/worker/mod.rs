@@ -152,8 +152,8 @@ fn milliseconds() -> f64 {
 
 async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
     match request {
-        Request::Start { allow_software } => {
-            let backend = Backend::init(allow_software).await;
+        Request::Start { cpu_reason } => {
+            let backend = Backend::init(cpu_reason).await;
             let reply = Reply::Started {
                 gpu: backend.gpu(),
                 reason: backend.reason.clone(),

@@ -28,16 +28,23 @@ try {
     await waitForBackend(page);
     await settle(page);
     // One slider step a frame, as a reader dragging t produces them.
-    const timings = await page.evaluate(async (steps) => {
+    const measured = await page.evaluate(async (steps) => {
       const slider = document.getElementById('t');
       const before = window.wasmBindings.render_timings().length;
+      const parts = {};
       for (let i = 0; i < steps; i++) {
         slider.value = String(50 + ((i * 7) % 900));
         slider.dispatchEvent(new Event('input', { bubbles: true }));
         await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+        const flat = window.wasmBindings.render_parts();
+        for (let k = 0; k < flat.length; k += 2) (parts[flat[k]] ??= []).push(flat[k + 1]);
       }
-      return window.wasmBindings.render_timings().slice(-(window.wasmBindings.render_timings().length - before));
+      const timings = window.wasmBindings.render_timings().slice(-(window.wasmBindings.render_timings().length - before));
+      return { timings, parts };
     }, STEPS);
+    const { timings, parts } = measured;
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`  where a redraw's time goes (median ms): ${Object.entries(parts).map(([k, v]) => `${k} ${median(v).toFixed(1)}`).join(', ')}`);
     const sorted = [...timings].sort((a, b) => a - b);
     console.log(
       `redraw of all panels per t step (2,000 points, devicePixelRatio ${scale}, ${sorted.length} redraws): ` +
@@ -127,12 +134,59 @@ try {
     await context.close();
     return { files: urls.size, gz };
   };
-  const whole = await downloaded('');
-  const embed = await downloaded('?panel=schedule');
-  console.log(`downloads, gzipped: the whole page ${(whole.gz / 1e6).toFixed(2)} MB in ${whole.files} files; ` +
-    `an embed of the schedule panel ${(embed.gz / 1e6).toFixed(2)} MB in ${embed.files} files (no digit weights; ` +
-    `the wasm module is still whole until the split of issue 10)`);
+  const rows = [];
+  for (const [name, query] of [['the whole page', ''], ['schedule embed', '?panel=schedule'],
+    ['forward embed', '?panel=forward'], ['posterior embed', '?panel=posterior'],
+    ['train embed', '?panel=train'], ['digits embed', '?panel=digits']]) {
+    const { files, gz } = await downloaded(query);
+    rows.push(`${name} ${(gz / 1e6).toFixed(2)} MB (${files} files)`);
+  }
+  console.log(`downloads, gzipped (a chart embed never starts the worker, so never downloads burn): ${rows.join('; ')}`);
   await counter.close();
+}
+// Nothing blocks the page: main-thread tasks over 50 ms (PerformanceObserver "longtask") after
+// the first render, while the 2-D model trains, samples and measures its quality, while a grid
+// of digits is sampled, and during SDEdit. burn runs in the worker; the page's thread draws.
+{
+  const watcher = await launch();
+  const context = await watcher.newContext({ viewport: { width: 1280, height: 1400 } });
+  await context.addInitScript(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await waitForBackend(page);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 120_000 });
+  const atStart = await page.evaluate(() => window.longTasks.splice(0));
+  const phase = async (name, run) => {
+    await page.evaluate(() => window.longTasks.splice(0));
+    const started = Date.now();
+    await run();
+    const tasks = await page.evaluate(() => window.longTasks.splice(0));
+    const max = tasks.length ? Math.max(...tasks).toFixed(0) : '0';
+    return `${name} (${((Date.now() - started) / 1000).toFixed(1)} s): ${tasks.length} over 50 ms, longest ${max} ms`;
+  };
+  const status = (id, states) => page.waitForFunction(
+    ({ id, states }) => states.includes(document.getElementById(id).dataset.state), { id, states }, { timeout: 300_000 });
+  const rows = [`start-up ${atStart.length} (longest ${atStart.length ? Math.max(...atStart).toFixed(0) : 0} ms, before the first render counts)`];
+  rows.push(await phase('training, sampling and the quality chart', async () => {
+    await page.click('#train');
+    await page.waitForFunction(() => /Quality measured/.test(document.querySelector('#train-status').textContent), null, { timeout: 300_000 });
+  }));
+  rows.push(await phase('a grid of 16 digits', async () => {
+    await page.click('#digits-sample');
+    await status('digits-status', ['done', 'error']);
+  }));
+  rows.push(await phase('SDEdit', async () => {
+    await page.click('#digits-sdedit');
+    await status('digits-status', ['done', 'error']);
+  }));
+  console.log(`long tasks on the page's thread: ${rows.join('; ')}`);
+  await watcher.close();
 }
 await server.close();
 

@@ -309,9 +309,11 @@ test('every export button downloads a file of its kind', async () => {
 test('the built page has a strict Content-Security-Policy and breaks none of it', async () => {
   const page = await openPage(ctx.browser, `${ctx.server.url}?steps=30&rsteps=5`);
   const csp = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? '');
-  for (const directive of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "base-uri 'none'"]) {
+  for (const directive of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "object-src 'none'", "base-uri 'none'"]) {
     assert.ok(csp.includes(directive), `${directive} in ${csp}`);
   }
+  // Inline style only as attributes (plotters' legends measure text with a styled span).
+  assert.ok(!/style-src [^;]*unsafe-inline/.test(csp), csp);
   assert.equal(await page.evaluate(() => document.querySelectorAll('script:not([src])').length), 0, 'no inline script');
   await waitForBackend(page);
   await page.click('#train');
