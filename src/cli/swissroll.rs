@@ -14,6 +14,7 @@ use diffusion_playground::model::denoiser::Parameterization;
 use diffusion_playground::model::sample::{Sampler, sample};
 use diffusion_playground::model::store;
 use diffusion_playground::model::train::{TrainConfig, Trainer};
+use diffusion_playground::sampling::elbo::estimate;
 
 use super::write_atomic;
 
@@ -38,6 +39,22 @@ pub enum SwissrollCommand {
     Train(TrainArgs),
     /// Sample N points from a trained model as CSV with a header line `x,y`.
     Sample(SampleArgs),
+    /// Print the model's variational bound on the negative log-likelihood, term by term, as
+    /// JSON: `{"prior": L_T, "terms": [L_0, ..., L_{T-1}], "total": ..., "units": "nats/dim"}`.
+    Elbo(ElboArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ElboArgs {
+    /// A directory written by `swissroll train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Points of the Swiss roll the bound is estimated on (those `swissroll data` writes).
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// Seed of those points and of the noise that takes them to each x_t.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Args, Debug)]
@@ -100,7 +117,40 @@ pub fn run(command: SwissrollCommand) -> anyhow::Result<()> {
         }
         SwissrollCommand::Train(args) => train(args),
         SwissrollCommand::Sample(args) => sample_command(args),
+        SwissrollCommand::Elbo(args) => elbo(args),
     }
+}
+
+fn elbo(args: ElboArgs) -> anyhow::Result<()> {
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let limit = diffusion_playground::model::train::limits::POINTS;
+    if args.n > limit {
+        bail!("--n is {}; at most {limit}", args.n);
+    }
+    let (model, config) = store::load(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
+    let schedule = config.noise_schedule()?;
+    // The points `swissroll data --n N --seed S` writes; their noise from another stream of
+    // the same seed.
+    let data = swiss_roll(args.n, args.seed);
+    let noise_seed = args.seed ^ 0x9e37_79b9_7f4a_7c15;
+    let bound = estimate(
+        &schedule,
+        model.parameterization(),
+        &data,
+        noise_seed,
+        |x_t, t| {
+            model
+                .predict(x_t, &vec![t; x_t.len()])
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))
+        },
+    )
+    .map_err(|e| anyhow!(e))?;
+    println!("{}", serde_json::to_string(&bound)?);
+    Ok(())
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<()> {

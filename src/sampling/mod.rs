@@ -5,8 +5,10 @@
 //! animate and keep every step without holding a tensor.
 //!
 //! - [`digits`]: the same for 28x28 digit images, with classifier-free guidance and SDEdit.
+//! - [`elbo`]: the variational bound, term by term, for any network's outputs.
 
 pub mod digits;
+pub mod elbo;
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
