@@ -810,6 +810,9 @@ impl Backend {
     }
 }
 
+/// How long the whole page waits after its first render before it starts burn's worker.
+const START_BURN_AFTER_MS: i32 = 1500;
+
 async fn start_backend(
     app: Shared,
     training: Rc<RefCell<training::Training>>,
@@ -836,6 +839,10 @@ async fn start_backend(
         return;
     }
     set_text("backend", "starting burn…");
+    if panel.is_none() && !app.borrow().params.view.train_on_load {
+        // The whole page: the charts first; burn a moment later, or when a panel asks.
+        super::engine::wait_or_wanted(START_BURN_AFTER_MS).await;
+    }
     let cpu_reason = super::gpu::choose(allow_software).await.err();
     super::engine::use_module(if cpu_reason.is_some() {
         super::engine::Module::Cpu

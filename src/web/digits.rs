@@ -329,6 +329,7 @@ pub fn act(state: &Shared, action: Action) {
         return paint_drawing(&s);
     }
     let (Some(schedule), true) = (s.schedule.clone(), s.loaded) else {
+        engine::wanted();
         // The weights are still coming: Sample, Step or SdEdit runs once they are in.
         if !matches!(action, Action::Pause) {
             s.pending = Some(action);

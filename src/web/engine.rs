@@ -62,6 +62,28 @@ thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     static ON_GPU_LOST: RefCell<Option<GpuLostHook>> = const { RefCell::new(None) };
     static MODULE: std::cell::Cell<Module> = const { std::cell::Cell::new(Module::Cpu) };
+    /// Resolves the wait of [`wait_or_wanted`] early.
+    static WANTED: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Resolves after `ms` milliseconds, or as soon as a panel asks for burn ([`wanted`]). The
+/// whole page starts its worker a moment after it has drawn, not while the charts' module is
+/// still starting: a reader who only drags sliders never waits for it, and a reader who moves
+/// through many links does not leave a worker's memory behind each one.
+pub async fn wait_or_wanted(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = dom::window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        WANTED.with(|w| *w.borrow_mut() = Some(resolve));
+    });
+    let _ = JsFuture::from(promise).await;
+    WANTED.with(|w| w.borrow_mut().take());
+}
+
+/// A panel needs burn now (Train, Sample, ...): ends [`wait_or_wanted`] early.
+pub fn wanted() {
+    if let Some(resolve) = WANTED.with(|w| w.borrow_mut().take()) {
+        let _ = resolve.call0(&JsValue::NULL);
+    }
 }
 
 /// Which build of the worker the first request starts (the CPU one unless told otherwise).
@@ -93,6 +115,9 @@ fn spawn() -> Result<Client, String> {
     on_error.forget();
     // The browser tests reach the worker through this (to take its GPU away).
     let _ = js_sys::Reflect::set(&dom::window(), &"playgroundWorker".into(), &worker);
+    // Leaving the page ends the worker at once, rather than when the old page is collected.
+    let leaving = worker.clone();
+    dom::on_window("pagehide", move |_: web_sys::Event| leaving.terminate());
     Ok(Client {
         worker,
         waiting: HashMap::new(),

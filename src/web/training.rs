@@ -390,6 +390,7 @@ pub fn act(state: &Shared, action: Action) {
                 // Pressed (or asked for by a link or a host page) before burn is ready: done
                 // as soon as it is.
                 s.pending = Some(action);
+                engine::wanted();
                 return set_status(
                     "burn is still starting; training will begin when it is ready…",
                     "idle",
