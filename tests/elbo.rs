@@ -66,3 +66,30 @@ fn a_network_of_the_wrong_width_is_refused() {
     assert!(error.contains("3 numbers for 5 points"), "{error}");
     assert!(estimate(&schedule, Parameterization::Epsilon, &[], 0, bad).is_err());
 }
+
+#[test]
+fn the_bound_weights_the_noise_error_by_lambda_t_where_l_simple_uses_one() {
+    use diffusion_playground::sampling::elbo::epsilon_weight;
+    let schedule =
+        NoiseSchedule::new(diffusion_playground::math::ScheduleKind::Linear, 200, 1e-4, 0.02).unwrap();
+    let data = swiss_roll(40, 5);
+    // A noise predictor off by `delta` in each coordinate: each KL term is lambda_t delta^2
+    // per coordinate (the variances match).
+    let delta = 0.01f32;
+    let model = |x_t: &[[f32; 2]], t: usize| {
+        let (signal, noise) = schedule.noise_scales(t);
+        Ok(x_t
+            .iter()
+            .zip(&data)
+            .flat_map(|(x, x0)| (0..2).map(move |d| (x[d] - signal * x0[d]) / noise + delta))
+            .collect())
+    };
+    let bound = estimate(&schedule, Parameterization::Epsilon, &data, 11, model).unwrap();
+    for t in 2..=30 {
+        let want = epsilon_weight(&schedule, t) * (delta as f64).powi(2);
+        let got = bound.terms[t - 1];
+        assert!((got - want).abs() <= 2e-3 * want, "t = {t}: {got} against {want}");
+    }
+    // The bound cares far more about the first steps than L_simple does.
+    assert!(epsilon_weight(&schedule, 2) > 20.0 * epsilon_weight(&schedule, 150));
+}

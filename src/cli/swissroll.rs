@@ -14,7 +14,7 @@ use diffusion_playground::model::denoiser::Parameterization;
 use diffusion_playground::model::sample::{Sampler, sample};
 use diffusion_playground::model::store;
 use diffusion_playground::model::train::{TrainConfig, Trainer};
-use diffusion_playground::sampling::elbo::estimate;
+use diffusion_playground::sampling::elbo::{estimate, noise_seed};
 
 use super::write_atomic;
 
@@ -46,7 +46,7 @@ pub enum SwissrollCommand {
 
 #[derive(Args, Debug)]
 pub struct ElboArgs {
-    /// A directory written by `swissroll train`.
+    /// A directory written by `swissroll train`, or a model file exported by the page.
     #[arg(long)]
     model: PathBuf,
     /// Points of the Swiss roll the bound is estimated on (those `swissroll data` writes).
@@ -84,7 +84,7 @@ pub struct TrainArgs {
 
 #[derive(Args, Debug)]
 pub struct SampleArgs {
-    /// A directory written by `swissroll train`.
+    /// A directory written by `swissroll train`, or a model file exported by the page.
     #[arg(long)]
     model: PathBuf,
     /// The number of samples.
@@ -129,17 +129,16 @@ fn elbo(args: ElboArgs) -> anyhow::Result<()> {
     if args.n > limit {
         bail!("--n is {}; at most {limit}", args.n);
     }
-    let (model, config) = store::load(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
+    let (model, config) = store::load_any(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
     let schedule = config.noise_schedule()?;
     // The points `swissroll data --n N --seed S` writes; their noise from another stream of
     // the same seed.
     let data = swiss_roll(args.n, args.seed);
-    let noise_seed = args.seed ^ 0x9e37_79b9_7f4a_7c15;
     let bound = estimate(
         &schedule,
         model.parameterization(),
         &data,
-        noise_seed,
+        noise_seed(args.seed),
         |x_t, t| {
             model
                 .predict(x_t, &vec![t; x_t.len()])
@@ -211,7 +210,7 @@ fn sample_command(args: SampleArgs) -> anyhow::Result<()> {
         bail!("--eta must be between 0 and 1, not {}", args.eta);
     }
     let sampler = Sampler::parse(&args.sampler, args.eta).map_err(|e| anyhow!(e))?;
-    let (model, config) = store::load(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
+    let (model, config) = store::load_any(&args.model, &Device::flex()).map_err(|e| anyhow!(e))?;
     let schedule = config.noise_schedule()?;
     let steps = args.steps.unwrap_or(match sampler {
         Sampler::Ddpm => schedule.steps(),

@@ -48,6 +48,23 @@ pub fn load(dir: &Path, device: &Device) -> Result<(Denoiser, TrainConfig), Stri
     Ok((model, config))
 }
 
+/// A model from a directory written by [`save`], or from one file exported by the page (a
+/// bundle, see [`read_bundle`]).
+pub fn load_any(path: &Path, device: &Device) -> Result<(Denoiser, TrainConfig), String> {
+    if !path.is_file() {
+        return load(path, device);
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let imported = read_bundle(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let model = imported
+        .config
+        .model
+        .init(device)
+        .try_load_record(imported.record)
+        .map_err(|e| format!("the weights in {} do not fit its config: {e:?}", path.display()))?;
+    Ok((model, imported.config))
+}
+
 /// What a bundle's `format` field says.
 pub const BUNDLE_FORMAT: &str = "diffusion-playground/2d-model";
 pub use crate::protocol::MAX_BUNDLE_BYTES;

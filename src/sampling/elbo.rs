@@ -55,32 +55,66 @@ pub fn prior_term(schedule: &NoiseSchedule, data: &[Point<2>]) -> f64 {
     per_coordinate / (2 * data.len()).max(1) as f64
 }
 
-/// Estimates the bound on `data`. `outputs(x_t, t)` runs the network on every point at
-/// timestep `t` and returns its rows (`param.outputs()` numbers a point).
-pub fn estimate(
-    schedule: &NoiseSchedule,
+/// The bound estimated one timestep at a time, for a caller whose network answers
+/// asynchronously (the page's worker): ask [`Estimator::next_inputs`] for the points of the next
+/// timestep, run the network on them, give the rows to [`Estimator::take`], and
+/// [`Estimator::finish`] once there are no more inputs.
+pub struct Estimator<'a> {
+    schedule: &'a NoiseSchedule,
     param: Parameterization,
-    data: &[Point<2>],
-    seed: u64,
-    mut outputs: impl FnMut(&[Point<2>], usize) -> Result<Vec<f32>, String>,
-) -> Result<Elbo, String> {
-    if data.is_empty() {
-        return Err("there are no data points to estimate the bound on".into());
+    data: &'a [Point<2>],
+    rng: StdRng,
+    terms: Vec<f64>,
+    /// The noised points of the timestep asked for and not yet taken.
+    x_t: Vec<Point<2>>,
+}
+
+impl<'a> Estimator<'a> {
+    /// An estimate on `data` (not empty) with noise drawn from `seed`.
+    pub fn new(
+        schedule: &'a NoiseSchedule,
+        param: Parameterization,
+        data: &'a [Point<2>],
+        seed: u64,
+    ) -> Result<Self, String> {
+        if data.is_empty() {
+            return Err("there are no data points to estimate the bound on".into());
+        }
+        Ok(Self {
+            schedule,
+            param,
+            data,
+            rng: StdRng::seed_from_u64(seed),
+            terms: Vec::with_capacity(schedule.steps()),
+            x_t: Vec::new(),
+        })
     }
-    let mut rng = StdRng::seed_from_u64(seed);
-    let coordinates = (2 * data.len()) as f64;
-    let mut terms = Vec::with_capacity(schedule.steps());
-    for t in 1..=schedule.steps() {
-        let x_t: Vec<Point<2>> = data
+
+    /// The next timestep and its noised points, or `None` when every term is in.
+    pub fn next_inputs(&mut self) -> Option<(usize, &[Point<2>])> {
+        let t = self.terms.len() + 1;
+        if t > self.schedule.steps() {
+            return None;
+        }
+        let (schedule, rng) = (self.schedule, &mut self.rng);
+        self.x_t = self
+            .data
             .iter()
             .map(|x0| {
                 let eps: Point<2> = [rng.sample(StandardNormal), rng.sample(StandardNormal)];
                 schedule.add_noise(x0, &eps, t)
             })
             .collect();
-        let rows = outputs(&x_t, t)?;
+        Some((t, &self.x_t))
+    }
+
+    /// The network's rows for the points of [`Self::next_inputs`] (`param.outputs()` numbers a
+    /// point): adds that timestep's term.
+    pub fn take(&mut self, rows: &[f32]) -> Result<(), String> {
+        let (schedule, param, data) = (self.schedule, self.param, self.data);
+        let t = self.terms.len() + 1;
         let width = param.outputs();
-        if rows.len() != data.len() * width {
+        if self.x_t.len() != data.len() || rows.len() != data.len() * width {
             return Err(format!(
                 "the network gave {} numbers for {} points",
                 rows.len(),
@@ -88,7 +122,7 @@ pub fn estimate(
             ));
         }
         let mut sum = 0.0;
-        for ((x0, x), row) in data.iter().zip(&x_t).zip(rows.chunks_exact(width)) {
+        for ((x0, x), row) in data.iter().zip(&self.x_t).zip(rows.chunks_exact(width)) {
             // The model's step as the sampler takes it (x_0 clipped the same way).
             let p = clip_x0(interpret(param, schedule, x, t, row), schedule, x, t);
             let mean_p = p.reverse_mean(schedule, x, t);
@@ -109,13 +143,66 @@ pub fn estimate(
                     .sum::<f64>();
             }
         }
-        terms.push(sum / coordinates);
+        self.terms.push(sum / (2 * data.len()) as f64);
+        self.x_t.clear();
+        Ok(())
     }
-    let prior = prior_term(schedule, data);
-    Ok(Elbo {
-        prior,
-        total: prior + terms.iter().sum::<f64>(),
-        terms,
-        units: "nats/dim",
-    })
+
+    /// Terms computed so far, out of `T`.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.terms.len(), self.schedule.steps())
+    }
+
+    /// The bound, once every term is in.
+    pub fn finish(self) -> Result<Elbo, String> {
+        if self.terms.len() != self.schedule.steps() {
+            return Err(format!(
+                "only {} of {} terms were computed",
+                self.terms.len(),
+                self.schedule.steps()
+            ));
+        }
+        let prior = prior_term(self.schedule, self.data);
+        Ok(Elbo {
+            prior,
+            total: prior + self.terms.iter().sum::<f64>(),
+            terms: self.terms,
+            units: "nats/dim",
+        })
+    }
+}
+
+/// The seed of the noise that takes the points of data seed `seed` to each `x_t`: another
+/// stream than the points' own, shared by the command line and the page so that the same model
+/// gets the same estimate in both.
+pub fn noise_seed(seed: u64) -> u64 {
+    seed ^ 0x9e37_79b9_7f4a_7c15
+}
+
+/// Estimates the bound on `data`. `outputs(x_t, t)` runs the network on every point at
+/// timestep `t` and returns its rows (`param.outputs()` numbers a point).
+pub fn estimate(
+    schedule: &NoiseSchedule,
+    param: Parameterization,
+    data: &[Point<2>],
+    seed: u64,
+    mut outputs: impl FnMut(&[Point<2>], usize) -> Result<Vec<f32>, String>,
+) -> Result<Elbo, String> {
+    let mut estimator = Estimator::new(schedule, param, data, seed)?;
+    while let Some((t, x_t)) = estimator.next_inputs() {
+        let rows = outputs(x_t, t)?;
+        estimator.take(&rows)?;
+    }
+    estimator.finish()
+}
+
+/// The weight the bound puts on the squared noise error `|eps - eps_theta|^2` at step `t`
+/// (seed 003): `L_{t-1} = lambda_t |eps - eps_theta|^2` per coordinate for a model that predicts
+/// the noise with the fixed variance `sigma_t^2 = beta~_t`, where
+/// `lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t))`. `L_simple` replaces every
+/// `lambda_t` by 1. At `t = 1`, `sigma_1^2 = beta_1`.
+pub fn epsilon_weight(schedule: &NoiseSchedule, t: usize) -> f64 {
+    let beta = schedule.beta(t);
+    let var = if t == 1 { beta } else { schedule.posterior_var(t) };
+    beta * beta / (2.0 * var * (1.0 - beta) * (1.0 - schedule.alpha_bar(t)))
 }

@@ -49,6 +49,16 @@ impl Parameterization {
         }
     }
 
+    /// What the network predicts, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Epsilon => "the noise ε",
+            Self::X0 => "the data x₀",
+            Self::Mean => "the mean μ",
+            Self::MeanLogVar => "the mean and the variance",
+        }
+    }
+
     /// Numbers the network outputs per point.
     pub fn outputs(self) -> usize {
         match self {
