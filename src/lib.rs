@@ -10,6 +10,7 @@
 //! - [`data`]: the 2-D data sets and the MNIST digits.
 //! - [`sampling`]: reverse chains driven by any network's outputs.
 //! - [`params`]: every control of the page, its link and its limits.
+//! - [`tour`]: the guided walk's stops and the settings each one shows.
 //! - [`charts`]: every chart, on any plotters backend.
 //! - [`protocol`]: the messages between the page and its worker.
 //! - `model`: burn networks, training and sampling (feature "tensors").
@@ -25,6 +26,7 @@ pub mod model;
 pub mod params;
 pub mod protocol;
 pub mod sampling;
+pub mod tour;
 #[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod web;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]

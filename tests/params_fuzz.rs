@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use diffusion_playground::params::{CONTROLS, Input, Params, Value};
+use diffusion_playground::params::{CONTROLS, Input, Params, VIEW_KEYS, Value};
 
 /// A value that might appear after `key=` in a link, hostile or not.
 fn value() -> impl Strategy<Value = String> {
@@ -36,7 +36,7 @@ fn value() -> impl Strategy<Value = String> {
 /// A key: mostly the real ones, some junk.
 fn key() -> impl Strategy<Value = String> {
     let mut real: Vec<String> = CONTROLS.iter().map(|c| c.key.to_string()).collect();
-    real.extend(["panel", "hide", "lock", "train"].map(String::from));
+    real.extend(VIEW_KEYS.map(String::from));
     prop_oneof![
         4 => prop::sample::select(real),
         1 => "\\PC{0,6}",

@@ -2,8 +2,9 @@
 
 use plotters::prelude::*;
 
+use super::mathml::math;
 use super::{Frame, Surface, dots, err};
-use super::{Scene, colors, legend, legend_entry, num, plane, plane_frame};
+use super::{Scene, legend, legend_entry, num, plane, plane_frame};
 
 /// The square of data space shown; wide enough for `N(0, I)` at t = T.
 pub const RANGE: f64 = 3.2;
@@ -35,14 +36,28 @@ pub fn draw<DB: DrawingBackend>(
     let clip = chart.plotting_area().get_pixel_range();
     let coords = chart.as_coord_spec().clone();
     let to_px = |p: &[f32; 2]| coords.translate(&(p[0] as f64, p[1] as f64));
-    dots(canvas, &clip, scene.data.iter().map(to_px), r, colors::DATA, 0.6)?;
-    dots(canvas, &clip, x_t.iter().map(to_px), r, colors::NOISED, 0.8)?;
-    legend_entry(&mut chart, "x₀", r, colors::DATA)?;
+    dots(
+        canvas,
+        &clip,
+        scene.data.iter().map(to_px),
+        r,
+        canvas.theme().data,
+        0.6,
+    )?;
+    dots(
+        canvas,
+        &clip,
+        x_t.iter().map(to_px),
+        r,
+        canvas.theme().noised,
+        0.8,
+    )?;
+    legend_entry(&mut chart, "x₀", r, canvas.theme().data)?;
     legend_entry(
         &mut chart,
         &format!("x_t, t = {}", scene.params.t),
         r,
-        colors::NOISED,
+        canvas.theme().noised,
     )?;
     legend(&mut chart, canvas)?;
     let frame = plane_frame(&chart, canvas, RANGE);
@@ -54,13 +69,16 @@ pub fn draw<DB: DrawingBackend>(
 pub fn formula(scene: &Scene) -> String {
     let t = scene.params.t;
     let (signal, noise) = scene.schedule.noise_scales(t);
-    format!(
-        "x<sub>t</sub> = √ᾱ<sub>t</sub> · x<sub>0</sub> + √(1 − ᾱ<sub>t</sub>) · ε \
-         = {} · x<sub>0</sub> + {} · ε, &nbsp; ε ~ N(0, I), &nbsp; ᾱ<sub>{t}</sub> = {}",
-        num(signal as f64),
-        num(noise as f64),
-        num(scene.schedule.alpha_bar(t)),
-    )
+    [
+        math(&format!(
+            r"x_t = \sqrt{{\bar{{α}}_t}} x_0 + \sqrt{{1 - \bar{{α}}_t}} ε = {} · x_0 + {} · ε",
+            num(signal as f64),
+            num(noise as f64),
+        )),
+        math("ε ~ N(0, I)"),
+        math(&format!(r"\bar{{α}}_{t} = {}", num(scene.schedule.alpha_bar(t)))),
+    ]
+    .join(", &nbsp; ")
 }
 
 /// A warning when the chain does not end in noise, or `None`.

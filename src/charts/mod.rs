@@ -3,12 +3,16 @@
 //! `formula` that writes the panel's equation with the current numbers filled in. Nothing here
 //! knows about the web or tensors.
 
+pub mod describe;
 pub mod digits;
+pub mod elbo;
 pub mod forward;
+pub mod mathml;
 pub mod posterior;
 pub mod schedule;
 pub mod score;
 mod surface;
+mod theme;
 pub mod training;
 
 use plotters::coord::Shift;
@@ -20,6 +24,7 @@ use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::Params;
 pub use surface::{Clip, FastMarks, Frame, Surface, arrows, dots, err};
+pub use theme::{DARK, LIGHT, PROJECTOR, Theme};
 
 /// The number of data points the panels show and the model trains on (as on the command line).
 pub const POINTS: usize = 2000;
@@ -95,29 +100,6 @@ impl ModelView<'_> {
     }
 }
 
-/// The colours of the page, shared by every chart so a quantity looks the same everywhere.
-pub mod colors {
-    use super::RGBColor;
-    /// The data `x_0`.
-    pub const DATA: RGBColor = RGBColor(150, 150, 150);
-    /// Noised points `x_t`.
-    pub const NOISED: RGBColor = RGBColor(31, 119, 180);
-    /// Partial targets `mu~(x_t, x_0)`.
-    pub const PARTIAL: RGBColor = RGBColor(44, 110, 200);
-    /// Weights `Q(x_0 | x_t)`.
-    pub const WEIGHT: RGBColor = RGBColor(255, 127, 14);
-    /// The true target `mu*(x_t)`.
-    pub const TARGET: RGBColor = RGBColor(214, 39, 160);
-    /// The current timestep marker.
-    pub const MARKER: RGBColor = RGBColor(214, 39, 40);
-    /// Signal-to-noise ratio.
-    pub const SNR: RGBColor = RGBColor(44, 160, 44);
-    /// Anything the trained model predicts.
-    pub const MODEL: RGBColor = RGBColor(230, 85, 13);
-    /// Exact quantities drawn as arrows.
-    pub const EXACT: RGBColor = RGBColor(70, 70, 70);
-}
-
 /// An axis label: at most three significant digits, no trailing zeros (`0.5`, `0.02`, `1e-4`).
 pub fn tick(v: f64) -> String {
     if v == 0.0 {
@@ -162,7 +144,8 @@ pub fn plane<'a, DB: DrawingBackend>(
     half: f64,
     labels: usize,
 ) -> Result<PlaneChart<'a, DB>, String> {
-    root.fill(&WHITE).map_err(err)?;
+    let theme = canvas.theme();
+    root.fill(&theme.paper).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(canvas.px(8.0))
         .x_label_area_size(canvas.px(24.0))
@@ -171,8 +154,9 @@ pub fn plane<'a, DB: DrawingBackend>(
         .map_err(err)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(theme.grid_light)
+        .bold_line_style(theme.grid_bold)
+        .axis_style(theme.ink)
         .x_labels(labels)
         .y_labels(labels)
         .label_style(canvas.font(11.0))
@@ -216,8 +200,8 @@ pub fn legend<'a, DB: DrawingBackend + 'a>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
+        .background_style(canvas.theme().paper.mix(0.85))
+        .border_style(canvas.theme().frame)
         .label_font(canvas.font(12.0))
         .draw()
         .map_err(err)

@@ -5,8 +5,9 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::mathml::math;
 use super::{Frame, Surface, dots, err};
-use super::{PlaneChart, Scene, arrow, colors, legend, legend_entry, num, plane, plane_frame};
+use super::{PlaneChart, Scene, arrow, legend, legend_entry, num, plane, plane_frame};
 use crate::math::exact::DataPosterior;
 
 /// The square of data space shown.
@@ -76,7 +77,7 @@ pub fn draw<DB: DrawingBackend>(
         let clip = chart.plotting_area().get_pixel_range();
         let coords = chart.as_coord_spec().clone();
         let pixels = scene.data.iter().map(|p| coords.translate(&at(*p)));
-        dots(canvas, &clip, pixels, r, colors::DATA, 0.5)?;
+        dots(canvas, &clip, pixels, r, canvas.theme().data, 0.5)?;
         cross(&mut chart, canvas, at(probe))?;
         root.present().map_err(err)?;
         return Ok(frame);
@@ -91,7 +92,12 @@ pub fn draw<DB: DrawingBackend>(
     let clip = chart.plotting_area().get_pixel_range();
     let coords = chart.as_coord_spec().clone();
     let to_px = |p: [f32; 2]| coords.translate(&at(p));
-    let shade = |a: f64| (blend(colors::DATA, colors::WEIGHT, a), 0.35 + 0.65 * a);
+    let shade = |a: f64| {
+        (
+            blend(canvas.theme().data, canvas.theme().weight, a),
+            0.35 + 0.65 * a,
+        )
+    };
     let weighted: Vec<([f32; 2], f64)> = scene
         .data
         .iter()
@@ -99,25 +105,25 @@ pub fn draw<DB: DrawingBackend>(
         .map(|(p, w)| (*p, (w / wmax).sqrt()))
         .collect();
     shaded_dots(canvas, &clip, &weighted, r, to_px, shade)?;
-    legend_entry(&mut chart, "x₀ⁱ, by Q(x₀ⁱ | x_t)", r, colors::WEIGHT)?;
+    legend_entry(&mut chart, "x₀ⁱ, by Q(x₀ⁱ | x_t)", r, canvas.theme().weight)?;
 
     // Partial targets, drawn where they matter.
     let partial: Vec<([f32; 2], f64)> = partial.into_iter().map(|(m, a)| (magnify(m), a)).collect();
     shaded_dots(canvas, &clip, &partial, r, to_px, |a| {
-        (colors::PARTIAL, 0.15 + 0.85 * a)
+        (canvas.theme().partial, 0.15 + 0.85 * a)
     })?;
-    legend_entry(&mut chart, "μ̃(x_t, x₀ⁱ)", r, colors::PARTIAL)?;
+    legend_entry(&mut chart, "μ̃(x_t, x₀ⁱ)", r, canvas.theme().partial)?;
 
     // The expected origin E[x_0 | x_t].
     chart
         .draw_series(std::iter::once(Circle::new(
             at(post.x0_mean),
             canvas.px(6.0),
-            colors::WEIGHT.stroke_width(canvas.px(2.0)),
+            canvas.theme().weight.stroke_width(canvas.px(2.0)),
         )))
         .map_err(err)?
         .label("E[x₀ | x_t]")
-        .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::WEIGHT.stroke_width(2)));
+        .legend(move |(x, y)| Circle::new((x, y), r * 3, canvas.theme().weight.stroke_width(2)));
 
     // x_t, the arrow and the true target.
     let target = magnify(post.target);
@@ -126,21 +132,21 @@ pub fn draw<DB: DrawingBackend>(
         at(probe),
         at(target),
         0.12,
-        colors::TARGET.stroke_width(canvas.px(2.5)),
+        canvas.theme().target.stroke_width(canvas.px(2.5)),
     )?;
     chart
         .draw_series(std::iter::once(Circle::new(
             at(target),
             canvas.px(5.0),
-            colors::TARGET.filled(),
+            canvas.theme().target.filled(),
         )))
         .map_err(err)?
         .label("μ*(x_t)")
-        .legend(move |(x, y)| Circle::new((x, y), r * 3, colors::TARGET.filled()));
+        .legend(move |(x, y)| Circle::new((x, y), r * 3, canvas.theme().target.filled()));
     if let Some(learned) = scene.model.ready() {
         // The model's own step, beside the exact one, magnified the same way.
         let mean = magnify(learned.mean);
-        let style = colors::MODEL.stroke_width(canvas.px(2.0));
+        let style = canvas.theme().model.stroke_width(canvas.px(2.0));
         arrow(&mut chart, at(probe), at(mean), 0.1, style)?;
         let side = canvas.px(5.0) as i32;
         chart
@@ -150,7 +156,10 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(err)?
             .label("model's μ_θ(x_t)")
             .legend(move |(x, y)| {
-                Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], colors::MODEL.stroke_width(2))
+                Rectangle::new(
+                    [(x - 4, y - 4), (x + 4, y + 4)],
+                    canvas.theme().model.stroke_width(2),
+                )
             });
     }
     cross(&mut chart, canvas, at(probe))?;
@@ -178,7 +187,7 @@ fn cross<DB: DrawingBackend>(
     (x, y): (f64, f64),
 ) -> Result<(), String> {
     let d = 0.07;
-    let style = BLACK.stroke_width(canvas.px(2.0));
+    let style = canvas.theme().strong.stroke_width(canvas.px(2.0));
     chart
         .draw_series(LineSeries::new([(x - d, y - d), (x + d, y + d)], style))
         .map_err(err)?;
@@ -224,26 +233,35 @@ pub fn formula(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
         return "There are no data points: draw some on the forward chart.".into();
     }
     let Some(post) = post else {
-        return "At t = 0 there is no reverse step: move t above 0, then click or drag in the chart to place x<sub>t</sub>.".into();
+        return format!(
+            "At t = 0 there is no reverse step: move t above 0, then click or drag in the chart to place {}.",
+            math("x_t")
+        );
     };
     let t = scene.params.t;
     let s = scene.schedule;
     let [px, py] = scene.params.probe;
     let effective = 1.0 / post.weights.iter().map(|w| w * w).sum::<f64>();
     format!(
-        "μ̃(x<sub>t</sub>, x<sub>0</sub>) = {} · x<sub>0</sub> + {} · x<sub>t</sub>, &nbsp; \
-         Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) ∝ exp(−‖x<sub>t</sub> − {} · x<sub>0</sub><sup>i</sup>‖² / (2 · {})), \
-         &nbsp; μ*(x<sub>t</sub>) = Σ<sub>i</sub> Q(x<sub>0</sub><sup>i</sup> | x<sub>t</sub>) μ̃(x<sub>t</sub>, x<sub>0</sub><sup>i</sup>) \
-         = ({}, {}) at x<sub>t</sub> = ({}, {}); &nbsp; {effective:.0} of {} points carry the weight (1 / Σ Q²)",
-        num(s.posterior_mean_coef1[t - 1]),
-        num(s.posterior_mean_coef2[t - 1]),
-        num(s.alpha_bar(t).sqrt()),
-        num(1.0 - s.alpha_bar(t)),
-        num(post.target[0] as f64),
-        num(post.target[1] as f64),
-        num(px as f64),
-        num(py as f64),
+        "{}, &nbsp; {}, &nbsp; {} at {}; &nbsp; {effective:.0} of {} points carry the weight {}",
+        math(&format!(
+            r"\tilde{{μ}}(x_t, x_0) = {} · x_0 + {} · x_t",
+            num(s.posterior_mean_coef1[t - 1]),
+            num(s.posterior_mean_coef2[t - 1]),
+        )),
+        math(&format!(
+            "Q(x_0^i | x_t) ∝ exp(-‖x_t - {} · x_0^i‖^2 / (2 · {}))",
+            num(s.alpha_bar(t).sqrt()),
+            num(1.0 - s.alpha_bar(t)),
+        )),
+        math(&format!(
+            r"μ^*(x_t) = Σ_i Q(x_0^i | x_t) \tilde{{μ}}(x_t, x_0^i) = ({}, {})",
+            num(post.target[0] as f64),
+            num(post.target[1] as f64),
+        )),
+        math(&format!("x_t = ({}, {})", num(px as f64), num(py as f64))),
         scene.data.len(),
+        math("(1 / Σ Q^2)"),
     ) + &model_comparison(scene, post)
 }
 
@@ -259,10 +277,11 @@ fn model_comparison(scene: &Scene, post: &DataPosterior<2>) -> String {
     let step = ((tx - px) as f64).hypot((ty - py) as f64);
     format!(
         "<br><span id=\"posterior-model\" data-gap=\"{gap:e}\" data-step=\"{step:e}\">The trained model's \
-         μ<sub>θ</sub>(x<sub>t</sub>) = ({}, {}): {} from μ*, against a step of {} from x<sub>t</sub>.</span>",
-        num(mx as f64),
-        num(my as f64),
+         {}: {} from {}, against a step of {} from {}.</span>",
+        math(&format!("μ_θ(x_t) = ({}, {})", num(mx as f64), num(my as f64))),
         num(gap),
+        math("μ^*"),
         num(step),
+        math("x_t"),
     )
 }

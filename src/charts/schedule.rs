@@ -2,7 +2,8 @@
 
 use plotters::prelude::*;
 
-use super::{Scene, colors, num, tick};
+use super::mathml::math;
+use super::{Scene, num, tick};
 use super::{Surface, err};
 
 /// Draws three stacked charts sharing the t axis.
@@ -11,7 +12,7 @@ pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(
     let steps = s.steps();
     let t_now = scene.params.t;
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
+    root.fill(&canvas.theme().paper).map_err(err)?;
     let rows = root.split_evenly((3, 1));
     let ts = || (1..=steps).map(|t| t as f64);
     let x_range = 0.0..steps as f64;
@@ -28,7 +29,10 @@ pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(
     mesh(&mut chart, canvas, "ᾱ_t", false)?;
     let line = std::iter::once((0.0, 1.0)).chain(ts().map(|t| (t, s.alpha_bar(t as usize))));
     chart
-        .draw_series(LineSeries::new(line, colors::NOISED.stroke_width(canvas.px(2.0))))
+        .draw_series(LineSeries::new(
+            line,
+            canvas.theme().noised.stroke_width(canvas.px(2.0)),
+        ))
         .map_err(err)?;
     marker(
         &mut chart,
@@ -45,7 +49,10 @@ pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(
     mesh(&mut chart, canvas, "β_t", false)?;
     let line = ts().map(|t| (t, s.beta(t as usize)));
     chart
-        .draw_series(LineSeries::new(line, colors::WEIGHT.stroke_width(canvas.px(2.0))))
+        .draw_series(LineSeries::new(
+            line,
+            canvas.theme().weight.stroke_width(canvas.px(2.0)),
+        ))
         .map_err(err)?;
     let beta_now = (t_now >= 1).then(|| s.beta(t_now));
     marker(&mut chart, canvas, t_now as f64, (0.0, beta_max), beta_now)?;
@@ -57,7 +64,10 @@ pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(
     mesh(&mut chart, canvas, "SNR", true)?;
     let line = ts().zip(snr.iter().copied());
     chart
-        .draw_series(LineSeries::new(line, colors::SNR.stroke_width(canvas.px(2.0))))
+        .draw_series(LineSeries::new(
+            line,
+            canvas.theme().snr.stroke_width(canvas.px(2.0)),
+        ))
         .map_err(err)?;
     let snr_now = (t_now >= 1).then(|| s.snr(t_now));
     marker(&mut chart, canvas, t_now as f64, (snr_lo, snr_hi), snr_now)?;
@@ -95,8 +105,9 @@ where
 {
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(238, 238, 238))
-        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(canvas.theme().grid_light)
+        .bold_line_style(canvas.theme().grid_bold)
+        .axis_style(canvas.theme().ink)
         .x_labels(if x_labels { 6 } else { 0 })
         .y_labels(4)
         .y_desc(name)
@@ -119,7 +130,7 @@ fn marker<DB: DrawingBackend, Y>(
 where
     Y: Ranged<ValueType = f64>,
 {
-    let style = colors::MARKER.mix(0.7).stroke_width(canvas.px(1.5));
+    let style = canvas.theme().marker.mix(0.7).stroke_width(canvas.px(1.5));
     chart
         .draw_series(LineSeries::new([(t, lo), (t, hi)], style))
         .map_err(err)?;
@@ -128,7 +139,7 @@ where
             .draw_series(std::iter::once(Circle::new(
                 (t, v),
                 canvas.px(4.0),
-                colors::MARKER.filled(),
+                canvas.theme().marker.filled(),
             )))
             .map_err(err)?;
     }
@@ -140,16 +151,20 @@ pub fn formula(scene: &Scene) -> String {
     let s = scene.schedule;
     let t = scene.params.t;
     if t == 0 {
-        return "t = 0 is the data itself: ᾱ<sub>0</sub> = 1, no noise yet.".into();
+        return format!(
+            "t = 0 is the data itself: {}, no noise yet.",
+            math("\\bar{α}_0 = 1")
+        );
     }
     let ab = s.alpha_bar(t);
-    format!(
-        "β<sub>{t}</sub> = {}, &nbsp; α<sub>{t}</sub> = 1 − β<sub>{t}</sub> = {}, &nbsp; \
-         ᾱ<sub>{t}</sub> = ∏<sub>s≤{t}</sub> α<sub>s</sub> = {}, &nbsp; \
-         SNR = ᾱ<sub>{t}</sub> / (1 − ᾱ<sub>{t}</sub>) = {}",
-        num(s.beta(t)),
-        num(1.0 - s.beta(t)),
-        num(ab),
-        num(s.snr(t)),
-    )
+    [
+        math(&format!("β_{t} = {}", num(s.beta(t)))),
+        math(&format!("α_{t} = 1 - β_{t} = {}", num(1.0 - s.beta(t)))),
+        math(&format!("\\bar{{α}}_{t} = ∏_{{s≤{t}}} α_s = {}", num(ab))),
+        math(&format!(
+            "SNR = \\bar{{α}}_{t} / (1 - \\bar{{α}}_{t}) = {}",
+            num(s.snr(t))
+        )),
+    ]
+    .join(", &nbsp; ")
 }

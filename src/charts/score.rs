@@ -5,7 +5,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Scene, colors, forward, legend, legend_entry, num, plane, plane_frame};
+use super::mathml::math;
+use super::{Scene, forward, legend, legend_entry, num, plane, plane_frame};
 use super::{Surface, arrows, dots, err};
 use crate::math::forward::Point;
 
@@ -98,14 +99,14 @@ pub fn draw<DB: DrawingBackend>(
         &clip,
         x_t.iter().map(|p| coords.translate(&(p[0] as f64, p[1] as f64))),
         r,
-        colors::NOISED,
+        canvas.theme().noised,
         0.25,
     )?;
     legend_entry(
         &mut chart,
         &format!("x_t, t = {}", scene.params.t),
         r,
-        colors::NOISED,
+        canvas.theme().noised,
     )?;
     let Some(field) = field else {
         return root.present().map_err(err);
@@ -134,10 +135,10 @@ pub fn draw<DB: DrawingBackend>(
         exact,
         head,
         canvas.px(1.5) as f64,
-        colors::EXACT,
+        canvas.theme().exact,
         0.8,
     )?;
-    let exact_style = colors::EXACT.mix(0.8).stroke_width(canvas.px(1.5));
+    let exact_style = canvas.theme().exact.mix(0.8).stroke_width(canvas.px(1.5));
     chart
         .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
         .map_err(err)?
@@ -155,10 +156,10 @@ pub fn draw<DB: DrawingBackend>(
             learned_arrows,
             head,
             canvas.px(2.0) as f64,
-            colors::MODEL,
+            canvas.theme().model,
             1.0,
         )?;
-        let style = colors::MODEL.stroke_width(canvas.px(2.0));
+        let style = canvas.theme().model.stroke_width(canvas.px(2.0));
         chart
             .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
             .map_err(err)?
@@ -188,11 +189,13 @@ pub fn formula(scene: &Scene, field: Option<&Field>) -> String {
     let t = scene.params.t;
     let sigma = (1.0 - scene.schedule.alpha_bar(t)).sqrt();
     let exact = format!(
-        "∇ log q(x<sub>t</sub>) = (√ᾱ<sub>t</sub> E[x<sub>0</sub> | x<sub>t</sub>] − x<sub>t</sub>) / (1 − ᾱ<sub>t</sub>) \
-         = ({} E[x<sub>0</sub> | x<sub>t</sub>] − x<sub>t</sub>) / {}; &nbsp; learned: −ε<sub>θ</sub>(x<sub>t</sub>, t) / {}. ",
-        num(scene.schedule.alpha_bar(t).sqrt()),
-        num(1.0 - scene.schedule.alpha_bar(t)),
-        num(sigma),
+        "{}; &nbsp; learned: {}. ",
+        math(&format!(
+            r"∇ log q(x_t) = (\sqrt{{\bar{{α}}_t}} E[x_0 | x_t] - x_t) / (1 - \bar{{α}}_t) = ({} E[x_0 | x_t] - x_t) / {}",
+            num(scene.schedule.alpha_bar(t).sqrt()),
+            num(1.0 - scene.schedule.alpha_bar(t)),
+        )),
+        math(&format!("-ε_θ(x_t, t) / {}", num(sigma))),
     );
     let comparison = match (field.median_angle, field.median_error) {
         (Some(angle), Some(error)) => format!(

@@ -8,6 +8,8 @@ use std::ops::Range;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::theme::{LIGHT, Theme};
+
 /// A chart's plotting area in device pixels: `(x range, y range)`.
 pub type Clip = (Range<i32>, Range<i32>);
 
@@ -41,6 +43,7 @@ pub struct Surface<'a, DB: DrawingBackend> {
     /// Device pixels per CSS pixel.
     pub dpr: f64,
     fast: Option<&'a dyn FastMarks>,
+    theme: &'static Theme,
 }
 
 impl<'a, DB: DrawingBackend> Surface<'a, DB> {
@@ -50,6 +53,7 @@ impl<'a, DB: DrawingBackend> Surface<'a, DB> {
             root,
             dpr,
             fast: None,
+            theme: &LIGHT,
         }
     }
 
@@ -59,7 +63,19 @@ impl<'a, DB: DrawingBackend> Surface<'a, DB> {
             root,
             dpr,
             fast: Some(fast),
+            theme: &LIGHT,
         }
+    }
+
+    /// The same surface drawn in `theme` (every surface starts in [`LIGHT`]).
+    pub fn themed(mut self, theme: &'static Theme) -> Self {
+        self.theme = theme;
+        self
+    }
+
+    /// The colours and scale the chart is drawn in.
+    pub fn theme(&self) -> &'static Theme {
+        self.theme
     }
 
     /// The whole drawing area.
@@ -67,16 +83,16 @@ impl<'a, DB: DrawingBackend> Surface<'a, DB> {
         Ok(self.root.clone())
     }
 
-    /// A length given in CSS pixels, in device pixels.
+    /// A length given in CSS pixels at the theme's normal size, in device pixels.
     pub fn px(&self, css: f64) -> u32 {
-        (css * self.dpr).round() as u32
+        (css * self.dpr * self.theme.scale).round() as u32
     }
 
-    /// A font of `css` CSS pixels.
+    /// A font of `css` CSS pixels at the theme's normal size, in the theme's ink.
     pub fn font(&self, css: f64) -> TextStyle<'static> {
-        ("sans-serif", css * self.dpr)
+        ("sans-serif", css * self.dpr * self.theme.scale)
             .into_font()
-            .color(&RGBColor(60, 60, 60))
+            .color(&self.theme.ink)
     }
 }
 

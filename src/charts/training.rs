@@ -2,15 +2,15 @@
 
 use plotters::prelude::*;
 
+use super::tick;
 use super::{Surface, dots, err};
-use super::{colors, tick};
 use crate::math::forward::Point;
 use crate::sampling::Sampler;
 
 /// The loss per step (a moving average over 50 steps) on a linear axis from 0.
 pub fn draw_loss<DB: DrawingBackend>(canvas: &Surface<DB>, losses: &[f32]) -> Result<(), String> {
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
+    root.fill(&canvas.theme().paper).map_err(err)?;
     // The scale follows the smoothed curve, so a single wild batch does not flatten it.
     let early: Vec<f64> = losses
         .iter()
@@ -32,7 +32,8 @@ pub fn draw_loss<DB: DrawingBackend>(canvas: &Surface<DB>, losses: &[f32]) -> Re
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(canvas.theme().grid_light)
+        .axis_style(canvas.theme().ink)
         .y_labels(6)
         .y_label_formatter(&|v| tick(*v))
         .x_label_formatter(&|v| format!("{v:.0}"))
@@ -54,7 +55,7 @@ pub fn draw_loss<DB: DrawingBackend>(canvas: &Surface<DB>, losses: &[f32]) -> Re
     chart
         .draw_series(LineSeries::new(
             smooth,
-            colors::NOISED.stroke_width(canvas.px(2.0)),
+            canvas.theme().noised.stroke_width(canvas.px(2.0)),
         ))
         .map_err(err)?;
     root.present().map_err(err)
@@ -71,7 +72,7 @@ pub fn draw_samples<DB: DrawingBackend>(
     history: &[Vec<Point<2>>],
 ) -> Result<(), String> {
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
+    root.fill(&canvas.theme().paper).map_err(err)?;
     let range = -2.5..2.5;
     let mut chart = ChartBuilder::on(&root)
         .margin(canvas.px(8.0))
@@ -81,15 +82,22 @@ pub fn draw_samples<DB: DrawingBackend>(
     let coords = chart.as_coord_spec().clone();
     let to_px = |p: &Point<2>| coords.translate(&(p[0] as f64, p[1] as f64));
     let r = canvas.px(1.6);
-    dots(canvas, &clip, data.iter().map(to_px), r, colors::DATA, 0.4)?;
-    let path_style = colors::PARTIAL.mix(0.25).stroke_width(canvas.px(1.0));
+    dots(canvas, &clip, data.iter().map(to_px), r, canvas.theme().data, 0.4)?;
+    let path_style = canvas.theme().partial.mix(0.25).stroke_width(canvas.px(1.0));
     for i in 0..TRAJECTORIES.min(particles.len()) {
         let path = history.iter().map(|step| (step[i][0] as f64, step[i][1] as f64));
         chart
             .draw_series(LineSeries::new(path, path_style))
             .map_err(err)?;
     }
-    dots(canvas, &clip, particles.iter().map(to_px), r, colors::NOISED, 0.9)?;
+    dots(
+        canvas,
+        &clip,
+        particles.iter().map(to_px),
+        r,
+        canvas.theme().noised,
+        0.9,
+    )?;
     root.present().map_err(err)
 }
 
@@ -105,7 +113,7 @@ pub fn draw_quality<DB: DrawingBackend>(
     quality: Option<(&[QualityPoint], f64)>,
 ) -> Result<(), String> {
     let root = canvas.area()?;
-    root.fill(&WHITE).map_err(err)?;
+    root.fill(&canvas.theme().paper).map_err(err)?;
     let Some((results, floor)) = quality else {
         root.draw(&Text::new(
             "Sample quality against the number of steps appears after training.",
@@ -131,7 +139,7 @@ pub fn draw_quality<DB: DrawingBackend>(
         .map_err(err)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(240, 240, 240))
+        .light_line_style(canvas.theme().grid_light)
         .x_desc("reverse steps")
         .y_desc("energy distance")
         .x_label_formatter(&|v| tick(*v))
@@ -140,7 +148,7 @@ pub fn draw_quality<DB: DrawingBackend>(
         .axis_desc_style(canvas.font(11.0))
         .draw()
         .map_err(err)?;
-    let floor_style = colors::DATA.stroke_width(canvas.px(1.5));
+    let floor_style = canvas.theme().data.stroke_width(canvas.px(1.5));
     chart
         .draw_series(DashedLineSeries::new(
             [(1.0, positive(floor)), (max_steps * 1.2, positive(floor))],
@@ -152,8 +160,8 @@ pub fn draw_quality<DB: DrawingBackend>(
         .label("two samples of the data")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], floor_style));
     for (name, color, ddim) in [
-        ("DDPM", colors::NOISED, false),
-        ("DDIM, η = 0", colors::TARGET, true),
+        ("DDPM", canvas.theme().noised, false),
+        ("DDIM, η = 0", canvas.theme().target, true),
     ] {
         let line: Vec<(f64, f64)> = results
             .iter()
@@ -176,8 +184,8 @@ pub fn draw_quality<DB: DrawingBackend>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
+        .background_style(canvas.theme().paper.mix(0.85))
+        .border_style(canvas.theme().frame)
         .label_font(canvas.font(12.0))
         .draw()
         .map_err(err)?;

@@ -248,6 +248,10 @@ pub struct View {
     /// Train the 2-D model as the page opens (`train=1`): with the same seed, the reader gets
     /// the author's model.
     pub train_on_load: bool,
+    /// Projector mode (`projector=1`): high contrast, text and lines twice their size.
+    pub projector: bool,
+    /// The guided walk is open at this step, counted from 1 (`tour=3`).
+    pub tour: Option<usize>,
 }
 
 impl Default for Params {
@@ -286,7 +290,8 @@ impl fmt::Display for Correction {
 }
 
 /// Keys that are not controls: they say how the page is shown.
-const VIEW_KEYS: [&str; 4] = ["panel", "hide", "lock", "train"];
+/// The keys of a link that set the page's layout rather than a control.
+pub const VIEW_KEYS: [&str; 6] = ["panel", "hide", "lock", "train", "projector", "tour"];
 
 impl Params {
     /// The noise schedule the controls describe. Every `Params` that this module produces is
@@ -356,7 +361,7 @@ impl Params {
         notes
     }
 
-    /// The page's layout keys: `panel`, `hide`, `lock` and `train`.
+    /// The page's layout keys: `panel`, `hide`, `lock`, `train`, `projector` and `tour`.
     fn apply_view(&mut self, key: &str, value: &str, note: &mut impl FnMut(&str, String)) {
         match key {
             "panel" if value.is_empty() || value == "all" => self.view.panel = None,
@@ -387,11 +392,41 @@ impl Params {
                     self.view.lock = keys;
                 }
             }
-            _ => match value {
-                "1" | "true" | "yes" => self.view.train_on_load = true,
-                "0" | "false" | "no" | "" => self.view.train_on_load = false,
-                other => note(key, format!("'{}' is not 1 or 0; not training", shorten(other))),
-            },
+            "tour" if value.is_empty() || value == "0" => self.view.tour = None,
+            "tour" => {
+                let last = crate::tour::STOPS.len();
+                match value.parse::<f64>() {
+                    Ok(v) if v.is_finite() => {
+                        let step = v.round().clamp(1.0, last as f64) as usize;
+                        if step as f64 != v {
+                            note(
+                                key,
+                                format!("the walk has steps 1 to {last}; opening step {step}"),
+                            );
+                        }
+                        self.view.tour = Some(step);
+                    }
+                    _ => note(
+                        key,
+                        format!(
+                            "'{}' is not a step of the walk (1 to {last}); not opening it",
+                            shorten(value)
+                        ),
+                    ),
+                }
+            }
+            _ => {
+                let (flag, what) = if key == "projector" {
+                    (&mut self.view.projector, "projector mode")
+                } else {
+                    (&mut self.view.train_on_load, "training")
+                };
+                match value {
+                    "1" | "true" | "yes" => *flag = true,
+                    "0" | "false" | "no" | "" => *flag = false,
+                    other => note(key, format!("'{}' is not 1 or 0; no {what}", shorten(other))),
+                }
+            }
         }
     }
 
@@ -482,6 +517,12 @@ impl Params {
         }
         if self.view.train_on_load {
             q.append_pair("train", "1");
+        }
+        if self.view.projector {
+            q.append_pair("projector", "1");
+        }
+        if let Some(step) = self.view.tour {
+            q.append_pair("tour", &step.to_string());
         }
         q.finish()
     }
@@ -661,6 +702,8 @@ mod tests {
                 hide: vec!["T", "b1"],
                 lock: vec!["kind"],
                 train_on_load: true,
+                projector: true,
+                tour: Some(3),
             },
         }
     }
