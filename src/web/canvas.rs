@@ -15,7 +15,22 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::dom;
-use crate::charts::{Clip, FastMarks, Surface, err};
+use crate::charts::{Clip, FastMarks, LIGHT, Surface, Theme, err};
+
+thread_local! {
+    /// The theme the page's canvases draw in (see `classroom`); exports stay in [`LIGHT`].
+    static THEME: std::cell::Cell<&'static Theme> = const { std::cell::Cell::new(&LIGHT) };
+}
+
+/// Draws the page's canvases in `theme` from now on.
+pub fn set_theme(theme: &'static Theme) {
+    THEME.with(|t| t.set(theme));
+}
+
+/// The theme the page's canvases draw in.
+pub fn theme() -> &'static Theme {
+    THEME.with(|t| t.get())
+}
 
 /// A canvas prepared for one redraw.
 pub struct Canvas {
@@ -78,7 +93,12 @@ impl Canvas {
             context: context(self)?,
         }
         .into_drawing_area();
-        Ok(Surface::with_fast(root, self.dpr, self))
+        Ok(Surface::with_fast(root, self.dpr, self).themed(theme()))
+    }
+
+    /// [`Self::surface`] in the light theme whatever the page shows: what a download gets.
+    pub fn export_surface(&self) -> Result<Surface<'_, MeasuredCanvas>, String> {
+        Ok(self.surface()?.themed(&LIGHT))
     }
 }
 

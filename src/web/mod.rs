@@ -12,19 +12,26 @@
 //! - [`share`]: the embed builder behind each panel's Share button.
 //! - [`embed`]: the page in a frame: the `postMessage` protocol of a host page.
 //! - [`visibility`]: a hidden tab or an embed scrolled away pauses training.
+//! - [`classroom`]: projector mode, the dark theme, full screen, keyboard shortcuts, the charts
+//!   in words, reduced motion.
+//! - [`tour`]: the guided walk through the mathematics.
+//! - [`elbo`]: the variational bound of the trained model, term by term.
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
 mod canvas;
+mod classroom;
 mod controls;
 mod digits;
 mod dom;
+mod elbo;
 mod embed;
 mod engine;
 mod export;
 mod fetch;
 mod gpu;
 mod share;
+mod tour;
 mod training;
 mod visibility;
 

@@ -251,6 +251,26 @@ pub fn quality() -> Vec<f64> {
     .unwrap_or_default()
 }
 
+/// Redraws the panel's charts (after the theme or the screen changed).
+pub fn redraw() {
+    with_panel(draw);
+}
+
+/// `n` points of the data the current run trains on, as the command line makes them
+/// (`swissroll data --n N --seed S` for the Swiss roll), with their data seed; the reader's own
+/// points for drawn data.
+pub fn run_data(n: usize) -> Option<(Vec<Point<2>>, u64)> {
+    with_panel(|s| {
+        s.trainer.as_ref()?;
+        let points = match s.data_set {
+            DataSet::Drawn => s.data.iter().take(n).copied().collect(),
+            set => set.generate(n, s.seed),
+        };
+        Some((points, s.seed))
+    })
+    .flatten()
+}
+
 /// The model as it is now, if one has been trained.
 pub fn snapshot() -> Option<Snapshot> {
     with_panel(|s| s.snapshot.clone()).flatten()
@@ -660,7 +680,12 @@ fn animate(state: &Shared) {
                 (s.sampling.take(), s.generation)
             };
             let Some(mut sampling) = sampling else { return };
-            let result = sampling.step().await;
+            // With reduced motion the chain runs to its end and is drawn once: no animation.
+            let calm = super::classroom::reduced_motion();
+            let mut result = sampling.step().await;
+            while calm && result.is_ok() && !sampling.chain.is_done() {
+                result = sampling.step().await;
+            }
             let mut s = state.borrow_mut();
             if s.generation != generation || s.sampling.is_some() {
                 // Reset, or a newer chain was started meanwhile.
@@ -915,7 +940,7 @@ pub fn draw_detached(scale: f64) -> Result<web_sys::HtmlCanvasElement, String> {
     with_panel(|s| {
         let canvas = Canvas::detached("samples-canvas", scale)?;
         let (particles, history) = shown(s);
-        charts::draw_samples(&canvas.surface()?, &s.data, particles, history)?;
+        charts::draw_samples(&canvas.export_surface()?, &s.data, particles, history)?;
         Ok(canvas.element)
     })
     .unwrap_or_else(|| Err("the training panel has not started".into()))

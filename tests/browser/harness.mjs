@@ -161,9 +161,9 @@ export async function screenshot(page, name) {
 }
 
 export const COLORS = {
-  target: [214, 39, 160],
-  noised: [31, 119, 180],
-  weight: [255, 127, 14],
+  target: [170, 51, 119],
+  noised: [0, 114, 178],
+  weight: [230, 159, 0],
 };
 
 /**
@@ -181,4 +181,12 @@ export function servePageAndBrowser(options = {}) {
     await ctx.server?.close();
   });
   return ctx;
+}
+
+/**
+ * The text of an element whose formulas are MathML, without white space: MathML's text joins
+ * its tokens (`x_t = 0.5` reads `xt=0.5`), so patterns are written without spaces.
+ */
+export async function mathText(page, selector) {
+  return (await page.locator(selector).textContent()).replace(/\s+/g, '');
 }

@@ -2,7 +2,7 @@
 // panels, the posterior panel answers clicks, and URLs restore and sanitise the view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servePageAndBrowser, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS, mathText } from './harness.mjs';
 
 const ctx = servePageAndBrowser();
 
@@ -16,7 +16,7 @@ test('loads without console errors, draws every panel and falls back to the CPU'
     const s = await canvasStats(page, id);
     assert.ok(s.ink > 0.02, `${id} looks blank (${(s.ink * 100).toFixed(1)} % ink)`);
   }
-  assert.match(await page.locator('#forward-formula').textContent(), /ᾱ150 = 0\.7\d+/);
+  assert.match(await mathText(page, '#forward-formula'), /α¯150=0\.7\d+/);
   await screenshot(page, 'cpu-default');
   assert.deepEqual(page.problems, []);
 });
@@ -41,12 +41,12 @@ test('dragging t moves the forward panel, its formula and the URL', async () => 
   const after = await canvasStats(page, 'forward-canvas');
   assert.notEqual(after.hash, before.hash, 'the forward canvas did not change');
   assert.match(page.url(), new RegExp(`[?&]t=${t}`));
-  assert.match(await page.locator('#forward-formula').textContent(), new RegExp(`ᾱ${t} = `));
+  assert.match(await mathText(page, '#forward-formula'), new RegExp(`α¯${t}=`));
   await screenshot(page, 'cpu-t-dragged');
   // And back to the data: at t = 0 x_t is x_0.
   await dragSlider(page, 't', 0);
   assert.equal(await page.locator('#t-out').textContent(), '0');
-  assert.match(await page.locator('#forward-formula').textContent(), /= 1\.000 · x0 \+ 0 · ε/);
+  assert.match(await mathText(page, '#forward-formula'), /=1\.000·x0\+0·ε/);
   assert.deepEqual(page.problems, []);
 });
 
@@ -66,7 +66,7 @@ test('a click in the posterior panel moves x_t and draws its targets', async () 
   const x = Number(url.searchParams.get('x'));
   const y = Number(url.searchParams.get('y'));
   assert.ok(x > 0.5 && y > 0.5, `x_t = (${x}, ${y}) should be up and to the right`);
-  assert.match(await page.locator('#posterior-formula').textContent(), /μ\*\(xt\) = .* at xt = \(/);
+  assert.match(await mathText(page, '#posterior-formula'), /μ\*\(xt\)=.*atxt=\(/);
   await screenshot(page, 'cpu-posterior-click');
   assert.deepEqual(page.problems, []);
 });
@@ -84,7 +84,7 @@ test('a URL with parameters restores them', async () => {
     notices: document.querySelector('#notices').hidden,
   }));
   assert.deepEqual(state, { kind: 'sigmoid', T: '40', t: '12', b1: '1.0e-5', bT: '0.3', seed: '7', notices: true });
-  assert.match(await page.locator('#posterior-formula').textContent(), /at xt = \(0\.5000, -0\.2500\)/);
+  assert.match(await mathText(page, '#posterior-formula'), /atxt=\(0\.5000,−0\.2500\)/);
   // Seed 004's schedule keeps a little signal at T: the page says so.
   assert.ok(await page.locator('#forward-warning').isHidden(), 'alpha_bar_T = 0.0064 is close enough to noise');
   assert.deepEqual(page.problems, []);
@@ -159,6 +159,6 @@ test('panels off screen are drawn when they scroll into view', async () => {
   await settle(page);
   const score = await canvasStats(page, 'score-canvas', { exact: [70, 70, 70] });
   assert.ok(score.counts.exact > 100, `the exact score arrows are drawn (${score.counts.exact} px)`);
-  assert.match(await page.locator('#score-formula').textContent(), /∇ log q\(xt\) = .* \/ 0\.0\d+/);
+  assert.match(await mathText(page, '#score-formula'), /∇logq\(xt\)=.*\/0\.0\d+/);
   assert.deepEqual(page.problems, []);
 });

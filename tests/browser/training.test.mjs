@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, settle, COLORS, ROOT } from './harness.mjs';
 
 const ctx = servePageAndBrowser();
-const MODEL = [230, 85, 13];
+const MODEL = [213, 94, 0];
 
 async function waitForState(page, states, timeout) {
   await page.waitForFunction(
@@ -45,7 +45,7 @@ test('one click trains the default model, particles land on the roll, and every 
   const status = await waitForState(page, ['sampled', 'error'], 120_000);
   assert.match(status, /Trained 1500 steps on the CPU in [\d.]+ s .* sampled 1000 points with DDIM \(η = 1\) in 100 steps/);
   // Particles are drawn in the forward panel's blue at 90 % opacity over white.
-  const after = await canvasStats(page, 'samples-canvas', { particle: [53, 133, 187] });
+  const after = await canvasStats(page, 'samples-canvas', { particle: [26, 128, 186] });
   assert.notEqual(after.hash, before.hash);
   assert.ok(after.counts.particle > 200, `sampled particles are drawn (${after.counts.particle} px)`);
 
