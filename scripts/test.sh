@@ -30,6 +30,8 @@ node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/train
 
 stage "benchmarks"
 node tests/browser/bench.mjs
+# Lighthouse's accessibility score (fails below 100).
+node tests/browser/lighthouse.mjs
 # `cargo test --release` built target/release/diffusion for the CLI tests; a separate
 # `cargo build --release` would recompile burn with the non-test feature set.
 bench_dir="$(mktemp -d)"

@@ -128,9 +128,51 @@ pub fn start(app: &Shared) -> Result<(), String> {
     dom::listen("help-open", "click", move |_| {
         let _ = help.show_modal();
     })?;
+    let qr: HtmlDialogElement = by_id("qr-dialog")?;
+    dom::listen("qr-open", "click", move |_| {
+        show_qr();
+        let _ = qr.show_modal();
+    })?;
     let keys = app.clone();
     dom::on_window("keydown", move |e: KeyboardEvent| on_key(&keys, &e));
     Ok(())
+}
+
+/// The QR code of `text` as SVG markup, dark modules on white with a quiet zone, or why not.
+pub fn qr_svg(text: &str) -> Result<String, String> {
+    use qrcode::render::svg;
+    use qrcode::{EcLevel, QrCode};
+    // Medium error correction while the link is short enough; a long link gets more room.
+    let code = QrCode::with_error_correction_level(text, EcLevel::M)
+        .or_else(|_| QrCode::with_error_correction_level(text, EcLevel::L))
+        .map_err(|e| {
+            format!(
+                "this link is too long for a QR code ({} characters: {e})",
+                text.len()
+            )
+        })?;
+    let svg = code
+        .render::<svg::Color>()
+        .min_dimensions(320, 320)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    // The markup goes inside the page: no XML prolog.
+    Ok(svg
+        .split_once("?>")
+        .map_or(svg.as_str(), |(_, rest)| rest)
+        .trim()
+        .to_string())
+}
+
+/// Draws the QR code of the page's current link (the state shown now) into its dialog.
+fn show_qr() {
+    let link = dom::window().location().href().unwrap_or_default();
+    dom::set_text("qr-link", &link);
+    match qr_svg(&link) {
+        Ok(svg) => dom::set_html("qr-code", &svg),
+        Err(e) => dom::set_text("qr-code", &e),
+    }
 }
 
 /// Adds a full-screen button to every panel's tools. Full screen shows the page's controls and

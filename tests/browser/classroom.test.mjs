@@ -344,3 +344,43 @@ test('a phone: 390 px wide, no horizontal scroll, sliders and the chart take tou
   await page.screenshot({ path: join(ROOT, 'tests/browser/screenshots/phone.png') });
   await context.close();
 });
+
+test('after one visit the page works offline: charts, burn in its worker, and the digits', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?t=300`, { serviceWorkers: 'allow' });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+  await waitForBackend(page);
+  // The digits' weights too: the panel fetches them when it is in view.
+  await page.locator('#panel-digits').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('#digits-status').dataset.state === 'ready', null, { timeout: 60_000 });
+  await page.context().setOffline(true);
+  await page.goto(`${ctx.server.url}?t=500`);
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await tValue(page), 500);
+  const chart = await canvasStats(page, 'forward-canvas');
+  assert.ok(chart.ink > 0.02, 'the forward chart draws offline');
+  const backend = await waitForBackend(page);
+  assert.equal(backend.check, 'ok', `burn starts offline: ${backend.checkText}`);
+  await page.locator('#panel-digits').scrollIntoViewIfNeeded();
+  await page.click('#digits-sample');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.querySelector('#digits-status').dataset.state), 'done', await page.locator('#digits-status').textContent());
+  await page.context().setOffline(false);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the QR code holds the current link', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?t=321&kind=cosine`);
+  await ready(page);
+  await page.click('#qr-open');
+  assert.equal(await page.evaluate(() => document.getElementById('qr-dialog').open), true);
+  assert.equal(await page.locator('#qr-link').textContent(), page.url());
+  const svg = await page.locator('#qr-code svg').boundingBox();
+  assert.ok(svg && svg.width >= 300, 'a code large enough to scan from a seat');
+  const modules = await page.evaluate(() => document.querySelector('#qr-code svg path[fill="#000000"], #qr-code svg path:last-child').getAttribute('d').length);
+  assert.ok(modules > 200, 'the code has modules');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => document.getElementById('qr-dialog').open), false);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});

@@ -73,8 +73,10 @@ export async function launch({ webgpu = false } = {}) {
  * Opens a page that records console errors and uncaught exceptions in `page.problems`.
  * `init` runs in the page before any of its own scripts.
  */
-export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400, init, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, bypassCSP });
+export async function openPage(browser, url, { scale = 1, width = 1280, height = 1400, init, bypassCSP = false, serviceWorkers = 'block' } = {}) {
+  // The service worker (offline use) is tested on its own: elsewhere it would hide requests
+  // from `page.route` and make one test's cache another's network.
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale, bypassCSP, serviceWorkers });
   const page = await context.newPage();
   // Every Content-Security-Policy violation is a problem too.
   await page.addInitScript(() => {
