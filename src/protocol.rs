@@ -14,6 +14,33 @@ use serde::{Deserialize, Serialize};
 /// 3 MB).
 pub const MAX_BUNDLE_BYTES: usize = 16 << 20;
 
+/// The most a single request may ask of the worker, enforced where the worker allocates (see
+/// [`Request::check`]), whatever the page, a host page or a test sends.
+pub mod limits {
+    /// Points in one request (a training set, a prediction, a chain's particles).
+    pub const POINTS: usize = 100_000;
+    /// Timesteps: T of the 2-D model (the page's largest) and of the U-Net.
+    pub const STEPS: usize = 2000;
+    /// Images in one pass of the U-Net (the page sends at most 32: 16 digits, guided).
+    pub const IMAGES: usize = 256;
+    /// The U-Net's T: its timesteps are 0 to this.
+    pub const UNET_STEPS: usize = 1000;
+    /// The U-Net's labels: 0 to 9, and 10 for none.
+    pub const LABELS: usize = 10;
+    /// Milliseconds of one training slice.
+    pub const SLICE_MS: f64 = 10_000.0;
+    /// Training steps of one benchmark.
+    pub const STEPS_PER_REQUEST: usize = 100_000;
+    /// The U-Net's weights file.
+    pub const WEIGHTS_BYTES: usize = 64 << 20;
+    /// A link or a config's text.
+    pub const TEXT_BYTES: usize = 64 << 10;
+    /// Units per hidden layer and points per step of the benchmark's network.
+    pub const HIDDEN: usize = 512;
+    /// See `HIDDEN`.
+    pub const BATCH: usize = 4096;
+}
+
 /// A trained 2-D network frozen in the worker at one moment: the page names it by this number,
 /// and releases it when no chain or chart needs it any more.
 pub type ModelId = u32;
@@ -111,6 +138,9 @@ pub enum Request {
         /// What the browser said.
         why: String,
     },
+    /// How much memory the worker's WebAssembly instance holds (the soak benchmark). Answered
+    /// by [`Reply::Memory`].
+    Memory,
     /// Times `steps` training steps of the page's network on the CPU (the benchmark).
     /// Answered by [`Reply::Timed`].
     Benchmark {
@@ -123,6 +153,112 @@ pub enum Request {
         /// ReLU instead of SiLU.
         relu: bool,
     },
+}
+
+impl Request {
+    /// Refuses a request past [`limits`], or whose floats or bytes do not fit it, with a reason,
+    /// before the worker allocates anything for it.
+    pub fn check(&self, floats: usize, bytes: usize) -> Result<(), String> {
+        use limits::*;
+        let at_most = |what: &str, n: usize, max: usize| {
+            if n > max {
+                Err(format!("{what} is {n}; at most {max}"))
+            } else {
+                Ok(())
+            }
+        };
+        let pairs = |floats: usize| {
+            if !floats.is_multiple_of(2) {
+                Err("the points are not pairs of numbers".to_string())
+            } else {
+                at_most("the number of points", floats / 2, POINTS)
+            }
+        };
+        let timestep = |t: usize| {
+            if (1..=STEPS).contains(&t) {
+                Ok(())
+            } else {
+                Err(format!("t = {t} is not in 1..={STEPS}"))
+            }
+        };
+        match self {
+            Self::Start { cpu_reason } => at_most(
+                "the reason",
+                cpu_reason.as_ref().map_or(0, String::len),
+                TEXT_BYTES,
+            ),
+            Self::NewRun { query } => {
+                at_most("the link", query.len(), TEXT_BYTES)?;
+                pairs(floats)
+            }
+            // `max_steps` only caps the slice (the page sends usize::MAX for "no cap"): the
+            // time is what bounds it.
+            Self::Train { ms, .. } => {
+                if ms.is_finite() && *ms > 0.0 && *ms <= SLICE_MS {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "a slice of {ms} ms; it must be above 0 and at most {SLICE_MS}"
+                    ))
+                }
+            }
+            Self::Predict { t, .. } => {
+                timestep(*t)?;
+                pairs(floats)
+            }
+            Self::Sample { steps, n, .. } => {
+                if *n == 0 || *steps == 0 {
+                    return Err("a chain needs at least one particle and one step".into());
+                }
+                at_most("the number of particles", *n, POINTS)?;
+                at_most("the number of reverse steps", *steps, STEPS)
+            }
+            Self::Import => at_most("the file's size", bytes, MAX_BUNDLE_BYTES),
+            Self::AdoptImport => pairs(floats),
+            Self::Noise { query, t } => {
+                at_most("the link", query.len(), TEXT_BYTES)?;
+                // t = 0 is the data itself.
+                at_most("t", *t, STEPS)?;
+                if !floats.is_multiple_of(4) {
+                    return Err("the points and their noise do not pair up".into());
+                }
+                at_most("the number of points", floats / 4, POINTS)
+            }
+            Self::LoadUnet { config } => {
+                at_most("the config", config.len(), TEXT_BYTES)?;
+                at_most("the weights' size", bytes, WEIGHTS_BYTES)
+            }
+            Self::Denoise { timesteps, labels } => {
+                if labels.is_empty() || timesteps.len() != labels.len() {
+                    return Err(format!(
+                        "{} timesteps for {} images",
+                        timesteps.len(),
+                        labels.len()
+                    ));
+                }
+                at_most("the number of images", labels.len(), IMAGES)?;
+                if floats != labels.len() * 28 * 28 {
+                    return Err(format!("{floats} pixels for {} images of 28x28", labels.len()));
+                }
+                if let Some(t) = timesteps.iter().find(|&&t| t > UNET_STEPS) {
+                    return Err(format!("t = {t} is past the U-Net's T = {UNET_STEPS}"));
+                }
+                match labels.iter().find(|&&l| l > LABELS) {
+                    Some(l) => Err(format!("no digit {l} (0 to 9, or 10 for none)")),
+                    None => Ok(()),
+                }
+            }
+            Self::UseCpu { why } => at_most("the reason", why.len(), TEXT_BYTES),
+            Self::Benchmark {
+                steps, hidden, batch, ..
+            } => {
+                at_most("the steps", *steps, STEPS_PER_REQUEST)?;
+                at_most("the hidden width", *hidden, HIDDEN)?;
+                at_most("the batch", *batch, BATCH)
+            }
+            Self::Freeze { .. } | Self::Release { .. } | Self::Export | Self::Memory => Ok(()),
+        }
+    }
 }
 
 /// Why the run stopped.
@@ -179,6 +315,11 @@ pub enum Reply {
     Timed {
         /// How long it took.
         ms: f64,
+    },
+    /// The worker's WebAssembly memory.
+    Memory {
+        /// Its size in bytes.
+        bytes: u64,
     },
     /// The request failed.
     Error {

@@ -50,6 +50,7 @@ fn every_request_reads_back_as_sent() {
             labels: vec![3, 10],
         },
         Request::UseCpu { why: "lost".into() },
+        Request::Memory,
         Request::Benchmark {
             steps: 1,
             hidden: 2,
@@ -88,6 +89,7 @@ fn every_reply_and_event_reads_back_as_sent() {
         Reply::File,
         Reply::Done,
         Reply::Timed { ms: 1.5 },
+        Reply::Memory { bytes: 1 << 30 },
         Reply::Error { message: "no".into() },
     ];
     for reply in replies {
@@ -141,5 +143,186 @@ fn points_travel_as_pairs() {
         points(&[1.0, 2.0, 3.0]),
         vec![[1.0, 2.0]],
         "a trailing half point is dropped"
+    );
+}
+
+#[test]
+fn requests_past_the_limits_are_refused_before_anything_is_allocated() {
+    use diffusion_playground::protocol::limits;
+    let ok = |r: Request, floats: usize, bytes: usize| assert_eq!(r.check(floats, bytes), Ok(()), "{r:?}");
+    let refused = |r: Request, floats: usize, bytes: usize, why: &str| {
+        let e = r
+            .check(floats, bytes)
+            .expect_err(&format!("{r:?} with {floats} floats"));
+        assert!(e.contains(why), "{r:?}: {e}");
+    };
+    ok(Request::Predict { model: 1, t: 500 }, 2 * 226, 0);
+    refused(Request::Predict { model: 1, t: 0 }, 2, 0, "t = 0");
+    refused(Request::Predict { model: 1, t: 5000 }, 2, 0, "not in 1..=2000");
+    refused(Request::Predict { model: 1, t: 3 }, 3, 0, "pairs");
+    refused(
+        Request::Predict { model: 1, t: 3 },
+        2 * limits::POINTS + 2,
+        0,
+        "at most 100000",
+    );
+    ok(
+        Request::Sample {
+            model: 1,
+            sampler: Sampler::Ddpm,
+            steps: 1000,
+            n: 1000,
+            seed: 0,
+        },
+        0,
+        0,
+    );
+    refused(
+        Request::Sample {
+            model: 1,
+            sampler: Sampler::Ddpm,
+            steps: 1000,
+            n: 10_000_000,
+            seed: 0,
+        },
+        0,
+        0,
+        "particles",
+    );
+    refused(
+        Request::Train {
+            ms: f64::NAN,
+            max_steps: 1,
+        },
+        0,
+        0,
+        "slice",
+    );
+    refused(
+        Request::Train {
+            ms: 1e9,
+            max_steps: 1,
+        },
+        0,
+        0,
+        "slice",
+    );
+    ok(
+        Request::Train {
+            ms: 40.0,
+            max_steps: 10,
+        },
+        0,
+        0,
+    );
+    // The page's "no cap on steps": the slice's time bounds it.
+    ok(
+        Request::Train {
+            ms: 40.0,
+            max_steps: usize::MAX,
+        },
+        0,
+        0,
+    );
+    refused(
+        Request::NewRun {
+            query: "x".repeat(100_000),
+        },
+        0,
+        0,
+        "the link",
+    );
+    refused(Request::Import, 0, 17 << 20, "the file's size");
+    ok(
+        Request::Denoise {
+            timesteps: vec![999; 32],
+            labels: vec![10; 32],
+        },
+        32 * 784,
+        0,
+    );
+    refused(
+        Request::Denoise {
+            timesteps: vec![1; 2],
+            labels: vec![1],
+        },
+        784,
+        0,
+        "2 timesteps for 1 images",
+    );
+    refused(
+        Request::Denoise {
+            timesteps: vec![1; 300],
+            labels: vec![1; 300],
+        },
+        300 * 784,
+        0,
+        "images",
+    );
+    refused(
+        Request::Denoise {
+            timesteps: vec![1001],
+            labels: vec![1],
+        },
+        784,
+        0,
+        "past the U-Net's T",
+    );
+    refused(
+        Request::Denoise {
+            timesteps: vec![1],
+            labels: vec![11],
+        },
+        784,
+        0,
+        "no digit 11",
+    );
+    refused(
+        Request::Denoise {
+            timesteps: vec![1],
+            labels: vec![1],
+        },
+        783,
+        0,
+        "pixels",
+    );
+    refused(
+        Request::Noise {
+            query: String::new(),
+            t: 9999,
+        },
+        4,
+        0,
+        "t is 9999",
+    );
+    refused(
+        Request::Noise {
+            query: String::new(),
+            t: 9,
+        },
+        6,
+        0,
+        "pair up",
+    );
+    refused(
+        Request::Benchmark {
+            steps: 1,
+            hidden: 100_000,
+            batch: 1,
+            relu: true,
+        },
+        0,
+        0,
+        "hidden width",
+    );
+    ok(Request::Memory, 0, 0);
+    // The backend check noises the data at the page's t, which may be 0 (the data itself).
+    ok(
+        Request::Noise {
+            query: String::new(),
+            t: 0,
+        },
+        4,
+        0,
     );
 }

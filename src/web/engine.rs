@@ -96,6 +96,11 @@ pub fn on_gpu_lost(hook: impl Fn(String) + 'static) {
     ON_GPU_LOST.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
 }
 
+/// Whether the worker has been started (it starts with the first request).
+pub fn started() -> bool {
+    CLIENT.with(|c| c.borrow().is_some())
+}
+
 fn spawn() -> Result<Client, String> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Classic);

@@ -151,7 +151,17 @@ fn milliseconds() -> f64 {
 }
 
 async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
+    // Past the limits, or with numbers that do not fit the request: refused before anything
+    // is allocated for it.
+    request.check(floats.len(), bytes.len())?;
     match request {
+        Request::Memory => {
+            let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+            let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+            answer(Reply::Memory {
+                bytes: buffer.byte_length() as u64,
+            })
+        }
         Request::Start { cpu_reason } => {
             let backend = Backend::init(cpu_reason).await;
             let reply = Reply::Started {
@@ -186,7 +196,10 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
         }),
         Request::Release { .. } => answer(Reply::Done),
         Request::Predict { model, t } => {
-            let (network, _) = frozen(model)?;
+            let (network, schedule) = frozen(model)?;
+            if t > schedule.steps() {
+                return Err(format!("t = {t} is past this model's T = {}", schedule.steps()));
+            }
             let xs = read_points(&floats);
             let outputs = read(network.predict(&xs, &vec![t; xs.len()])).await?;
             let width = network.parameterization().outputs();
@@ -246,6 +259,9 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
             let (params, _) = Params::from_query(&query);
             let schedule = NoiseSchedule::new(params.kind, params.steps, params.beta_start, params.beta_end)
                 .map_err(|e| e.to_string())?;
+            if t > schedule.steps() {
+                return Err(format!("t = {t} is past T = {}", schedule.steps()));
+            }
             let n = floats.len() / 4;
             let device = device()?;
             let x0 = points::to_tensor(&read_points(&floats[..2 * n]), &device);
