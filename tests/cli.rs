@@ -629,3 +629,350 @@ fn swissroll_elbo_prints_the_bound_term_by_term() {
         "cannot read",
     );
 }
+
+/// Every subcommand, every option given a value it cannot use: each call ends with one line
+/// that names the problem and a non-zero status, never a panic or an abort (issue 11).
+#[test]
+fn every_bad_argument_of_every_subcommand_ends_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Paths as `&'static str`, so the table below can hold them (a test's few bytes).
+    let d = |name: &str| -> &'static str {
+        Box::leak(
+            dir.path()
+                .join(name)
+                .to_string_lossy()
+                .into_owned()
+                .into_boxed_str(),
+        )
+    };
+    let (csv, model, pngs, svg) = (d("a.csv"), d("model"), d("digits"), d("f.svg"));
+    let missing = d("missing");
+    assert!(
+        diffusion(&["swissroll", "train", "--out", model, "--steps", "5"])
+            .status
+            .success()
+    );
+    let unwritable = "/proc/no-such-directory/out";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["schedule", "--steps", "100000000"], "at most 100000"),
+        (vec!["schedule", "--steps", "10", "--beta-end", "nan"], "beta_end"),
+        (
+            vec!["schedule", "--steps", "10", "--kind", "cosine", "--bogus"],
+            "--bogus",
+        ),
+        (vec!["swissroll", "data", "--n", "0", "--out", csv], "at least 1"),
+        (
+            vec!["swissroll", "data", "--n", "100000000000", "--out", csv],
+            "at most 10000000",
+        ),
+        (vec!["swissroll", "data", "--n", "abc", "--out", csv], "abc"),
+        (
+            vec!["swissroll", "data", "--n", "10", "--seed", "x", "--out", csv],
+            "'x'",
+        ),
+        (vec!["swissroll", "data", "--n", "10"], "--out"),
+        (
+            vec!["swissroll", "data", "--n", "10", "--out", unwritable],
+            "cannot write",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m1"), "--steps", "0"],
+            "at least 1",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m2"), "--steps", "1000000"],
+            "at most 100000",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m3"), "--batch-size", "0"],
+            "at least 1",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m4"), "--batch-size", "99999"],
+            "at most 4096",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m5"), "--lr", "nan"],
+            "learning rate",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m6"), "--lr", "0"],
+            "learning rate",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m7"), "--hidden", "0"],
+            "at least 2",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m8"), "--hidden", "100000"],
+            "at most 512",
+        ),
+        (
+            vec![
+                "swissroll",
+                "train",
+                "--out",
+                d("m9"),
+                "--parameterization",
+                "foo",
+            ],
+            "foo",
+        ),
+        (
+            vec!["swissroll", "train", "--out", d("m10"), "--seed", "-"],
+            "'-'",
+        ),
+        (
+            vec!["swissroll", "train", "--out", unwritable, "--steps", "1"],
+            "cannot",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                missing,
+                "--n",
+                "10",
+                "--out",
+                csv,
+            ],
+            "cannot read",
+        ),
+        (
+            vec!["swissroll", "sample", "--model", model, "--n", "0", "--out", csv],
+            "at least 1",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                model,
+                "--n",
+                "10",
+                "--out",
+                csv,
+                "--sampler",
+                "x",
+            ],
+            "'x'",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                model,
+                "--n",
+                "10",
+                "--out",
+                csv,
+                "--eta",
+                "2",
+            ],
+            "--eta",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                model,
+                "--n",
+                "10",
+                "--out",
+                csv,
+                "--steps",
+                "0",
+            ],
+            "at least 1",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                model,
+                "--n",
+                "10",
+                "--out",
+                unwritable,
+            ],
+            "cannot write",
+        ),
+        (
+            vec![
+                "swissroll",
+                "sample",
+                "--model",
+                csv,
+                "--n",
+                "10",
+                "--out",
+                d("b.csv"),
+            ],
+            "cannot read",
+        ),
+        (vec!["swissroll", "elbo", "--model", missing], "cannot read"),
+        (
+            vec!["swissroll", "elbo", "--model", model, "--n", "0"],
+            "at least 1",
+        ),
+        (
+            vec!["swissroll", "elbo", "--model", model, "--n", "99999999"],
+            "at most 100000",
+        ),
+        (vec!["swissroll", "elbo", "--model", model, "--seed", "q"], "'q'"),
+        (vec!["mnist", "sample", "--n", "0", "--out", pngs], "at least 1"),
+        (
+            vec!["mnist", "sample", "--n", "100000000", "--out", pngs],
+            "at most 100000",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--label", "11"],
+            "11",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--guidance", "nan"],
+            "--guidance",
+        ),
+        (
+            vec![
+                "mnist",
+                "sample",
+                "--n",
+                "2",
+                "--out",
+                pngs,
+                "--guidance-interval",
+                "5",
+            ],
+            "LO:HI",
+        ),
+        (
+            vec![
+                "mnist",
+                "sample",
+                "--n",
+                "2",
+                "--out",
+                pngs,
+                "--guidance-interval",
+                "700:300",
+            ],
+            "empty",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--sampler", "x"],
+            "'x'",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--steps", "0"],
+            "at least 1",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--eta", "3"],
+            "--eta",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--seed", "z"],
+            "'z'",
+        ),
+        (
+            vec!["mnist", "sample", "--n", "2", "--out", pngs, "--weights", missing],
+            "cannot read",
+        ),
+        (vec!["mnist", "sample", "--n", "2", "--out", unwritable], "cannot"),
+        (vec!["figure", "--panel", "foo", "--out", svg], "foo"),
+        (
+            vec!["figure", "--panel", "schedule", "--out", d("f.txt")],
+            ".svg, .png or .gif",
+        ),
+        (
+            vec!["figure", "--panel", "schedule", "--out", svg, "--width", "0"],
+            "16 to 8000",
+        ),
+        (
+            vec![
+                "figure", "--panel", "schedule", "--out", svg, "--height", "100000",
+            ],
+            "16 to 8000",
+        ),
+        (
+            vec![
+                "figure",
+                "--panel",
+                "schedule",
+                "--out",
+                d("f.png"),
+                "--scale",
+                "0",
+            ],
+            "--scale",
+        ),
+        (
+            vec![
+                "figure",
+                "--panel",
+                "schedule",
+                "--out",
+                d("f.gif"),
+                "--animate",
+                "t=0:10",
+            ],
+            "KEY=FROM:TO:STEP",
+        ),
+        (
+            vec![
+                "figure",
+                "--panel",
+                "schedule",
+                "--out",
+                d("g.gif"),
+                "--animate",
+                "t=0:100000000:1",
+            ],
+            "at most 500",
+        ),
+        (
+            vec!["figure", "--panel", "schedule", "--out", svg, "--frame-ms", "x"],
+            "'x'",
+        ),
+        (
+            vec![
+                "figure",
+                "--panel",
+                "schedule",
+                "--out",
+                "/proc/no-such-directory/f.svg",
+            ],
+            "cannot write",
+        ),
+        (vec!["figure", "--out", svg], "--panel"),
+        (vec!["mnist", "train"], "train"),
+    ];
+    for (args, needle) in &cases {
+        let out = diffusion(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {stderr:?} does not mention {needle:?}"
+        );
+        // clap's usage errors add a usage line and a hint: the first line is the message.
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error:"), "{args:?}: {stderr:?}");
+    }
+    // Nothing half-written was left behind by the refused calls.
+    for name in ["a.csv", "b.csv", "f.svg", "f.txt", "f.png", "f.gif", "g.gif"] {
+        assert!(
+            !dir.path().join(name).exists(),
+            "{name} was written by a refused call"
+        );
+    }
+}

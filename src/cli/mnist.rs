@@ -61,6 +61,9 @@ pub struct SampleArgs {
     weights: Option<PathBuf>,
 }
 
+/// The most digits one run samples (and writes as PNG files).
+const MAX_DIGITS: usize = 100_000;
+
 pub fn run(command: MnistCommand) -> anyhow::Result<()> {
     match command {
         MnistCommand::Sample(args) => sample(args),
@@ -70,6 +73,9 @@ pub fn run(command: MnistCommand) -> anyhow::Result<()> {
 fn sample(args: SampleArgs) -> anyhow::Result<()> {
     if args.n == 0 {
         bail!("--n must be at least 1");
+    }
+    if args.n > MAX_DIGITS {
+        bail!("--n is {}; at most {MAX_DIGITS}", args.n);
     }
     if !(args.guidance.is_finite() && (0.0..=20.0).contains(&args.guidance)) {
         bail!("--guidance must be between 0 and 20, not {}", args.guidance);

@@ -107,11 +107,17 @@ pub struct SampleArgs {
     eta: f64,
 }
 
+/// The most points `swissroll data` writes (a 200 MB CSV).
+const MAX_DATA_POINTS: usize = 10_000_000;
+
 pub fn run(command: SwissrollCommand) -> anyhow::Result<()> {
     match command {
         SwissrollCommand::Data { n, seed, out } => {
             if n == 0 {
                 bail!("--n must be at least 1");
+            }
+            if n > MAX_DATA_POINTS {
+                bail!("--n is {n}; at most {MAX_DATA_POINTS}");
             }
             write_points(&out, &swiss_roll(n, seed))
         }
@@ -191,7 +197,11 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     // The final loss is noisy from batch to batch: report the mean of the last 100 steps too.
     let tail = &trainer.losses[trainer.losses.len().saturating_sub(100)..];
     let mean = tail.iter().sum::<f32>() / tail.len().max(1) as f32;
-    store::save(&args.out, trainer.model(), trainer.config()).map_err(|e| anyhow!(e))?;
+    // Each file through a temporary file and a rename: an interrupted run leaves no half model.
+    std::fs::create_dir_all(&args.out).map_err(|e| anyhow!("cannot create {}: {e}", args.out.display()))?;
+    for (name, bytes) in store::files(trainer.model(), trainer.config()).map_err(|e| anyhow!(e))? {
+        write_atomic(&args.out.join(name), &bytes)?;
+    }
     write_losses(&args.out.join("losses.csv"), &trainer.losses)?;
     println!(
         "trained {steps} steps in {elapsed:.1} s ({:.0} steps/s); final loss {last:.4} (mean of the last {} steps {mean:.4}); saved to {}",

@@ -86,6 +86,8 @@ impl FromStr for ScheduleKind {
 pub enum ScheduleError {
     /// `T` must be at least 1.
     NoSteps,
+    /// `T` above [`NoiseSchedule::MAX_STEPS`].
+    TooManySteps(usize),
     /// A beta must lie strictly between 0 and 1.
     BetaOutOfRange { name: &'static str, value: f64 },
     /// `beta_1` must not exceed `beta_T`.
@@ -98,6 +100,11 @@ impl fmt::Display for ScheduleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoSteps => write!(f, "the number of steps T must be at least 1"),
+            Self::TooManySteps(steps) => write!(
+                f,
+                "T = {steps} steps; at most {} (the page goes to 2000)",
+                NoiseSchedule::MAX_STEPS
+            ),
             Self::BetaOutOfRange { name, value } => {
                 write!(f, "{name} = {value} is outside (0, 1)")
             }
@@ -139,6 +146,9 @@ pub struct NoiseSchedule {
 impl NoiseSchedule {
     /// Builds a schedule of `steps` timesteps. `beta_start` and `beta_end` are `beta_1` and
     /// `beta_T`; the cosine kind checks but ignores them.
+    /// The most steps a schedule may have: its tables take a few megabytes at most.
+    pub const MAX_STEPS: usize = 100_000;
+
     pub fn new(
         kind: ScheduleKind,
         steps: usize,
@@ -147,6 +157,9 @@ impl NoiseSchedule {
     ) -> Result<Self, ScheduleError> {
         if steps == 0 {
             return Err(ScheduleError::NoSteps);
+        }
+        if steps > Self::MAX_STEPS {
+            return Err(ScheduleError::TooManySteps(steps));
         }
         for (name, value) in [("beta_start", beta_start), ("beta_end", beta_end)] {
             // `!(x > 0)` also rejects NaN.

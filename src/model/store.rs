@@ -23,12 +23,22 @@ pub const CONFIG: &str = "config.json";
 /// Writes the model and its training config into `dir` (created if needed).
 pub fn save(dir: &Path, model: Denoiser, config: &TrainConfig) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    config
-        .save(dir.join(CONFIG))
-        .map_err(|e| format!("cannot write {}: {e}", dir.join(CONFIG).display()))?;
-    model
-        .save_file(dir.join(WEIGHTS))
-        .map_err(|e| format!("cannot write {}: {e:?}", dir.join(WEIGHTS).display()))
+    for (name, bytes) in files(model, config)? {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The files of a model directory, `(name, contents)`: what [`save`] writes, for a caller that
+/// writes them its own way (the command line, through a temporary file and a rename).
+pub fn files(model: Denoiser, config: &TrainConfig) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let weights = model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("cannot write the weights: {e:?}"))?;
+    let config = serde_json::to_vec_pretty(config).map_err(|e| format!("cannot write the config: {e}"))?;
+    Ok(vec![(CONFIG, config), (WEIGHTS, weights.to_vec())])
 }
 
 /// Reads a model directory written by [`save`].

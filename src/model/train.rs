@@ -174,6 +174,17 @@ impl Trainer {
         if config.batch_size == 0 {
             return Err(TrainError::Invalid("the batch size must be at least 1".into()));
         }
+        if config.model.hidden < 2 {
+            return Err(TrainError::Invalid(format!(
+                "the hidden width is {}; at least 2",
+                config.model.hidden
+            )));
+        }
+        if config.steps == 0 {
+            return Err(TrainError::Invalid(
+                "the number of steps must be at least 1".into(),
+            ));
+        }
         if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
             return Err(TrainError::Invalid(format!(
                 "the learning rate must be a positive number, not {}",
