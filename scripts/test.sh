@@ -26,7 +26,7 @@ stage "trunk build (the page)"
 trunk build --locked
 
 stage "browser tests (headless Chromium)"
-node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/training.test.mjs tests/browser/digits.test.mjs tests/browser/embed.test.mjs tests/browser/robust.test.mjs tests/browser/classroom.test.mjs tests/browser/webgpu.test.mjs
+node --test --test-concurrency=1 tests/browser/page.test.mjs tests/browser/training.test.mjs tests/browser/digits.test.mjs tests/browser/embed.test.mjs tests/browser/robust.test.mjs tests/browser/classroom.test.mjs tests/browser/recovery.test.mjs tests/browser/soak.test.mjs tests/browser/webgpu.test.mjs
 
 stage "benchmarks"
 node tests/browser/bench.mjs

@@ -304,6 +304,7 @@ impl App {
             (self.data, self.eps) = dataset(self.params.data, self.params.seed, &self.drawn);
             self.data_key = (self.params.data, self.params.seed);
             self.data_version += 1;
+            training::data_changed();
         }
         self.schedule = self.params.schedule();
     }

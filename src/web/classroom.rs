@@ -239,13 +239,18 @@ fn toggle_fullscreen(panel: &Element) {
         document.exit_fullscreen();
         return;
     }
+    // In a frame without `allowfullscreen` the request would only fail later: say so now.
+    if !document.fullscreen_enabled() {
+        super::app::notify("Full screen is not allowed here (an embedding page must allow it).");
+        return;
+    }
     solo(Some(panel));
     let Some(root) = document.document_element() else {
         return;
     };
     if root.request_fullscreen().is_err() {
         solo(None);
-        super::app::notify("Full screen is not allowed here (an embedding page must allow it).");
+        super::app::notify("The browser refused full screen.");
     }
 }
 

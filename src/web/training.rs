@@ -251,6 +251,31 @@ pub fn quality() -> Vec<f64> {
     .unwrap_or_default()
 }
 
+/// The page's data changed: a run still training (or its chain still animating) on the old
+/// data stops at once, the slice in flight is dropped when it returns, and Train starts a new
+/// run on the new data. A finished model is kept (the other panels call it stale).
+pub fn data_changed() {
+    let Some(state) = PANEL.with(|p| p.borrow().clone()) else {
+        return;
+    };
+    // Called from the page's own update; a panel busy with its own borrow is mid-action and
+    // sees the new data when it next asks.
+    let Ok(mut s) = state.try_borrow_mut() else {
+        return;
+    };
+    let animating = s.sampling.as_ref().is_some_and(|x| !x.chain.is_done());
+    if s.trainer.is_none() || !(s.looping || s.running || animating) {
+        return;
+    }
+    s.generation += 1;
+    s.running = false;
+    s.looping = false;
+    s.pending = None;
+    let message = "The data changed, so training stopped: Train starts a new run on the new data.";
+    s.error = Some(message.into());
+    set_status(message, "stopped");
+}
+
 /// Redraws the panel's charts (after the theme or the screen changed).
 pub fn redraw() {
     with_panel(draw);

@@ -131,6 +131,7 @@ test('shortcuts: arrows move t, keys act, help opens and closes, and fields keep
   await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'training', null, { timeout: 60_000 });
   await page.keyboard.press(' ');
   await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'paused', null, { timeout: 60_000 });
+  await page.waitForTimeout(500); // the slice in flight when Pause was pressed comes back
   const steps = await page.evaluate(() => window.wasmBindings.training_losses().length);
   await page.keyboard.press('.');
   await page.waitForFunction((n) => window.wasmBindings.training_losses().length === n + 1, steps, { timeout: 30_000 });
@@ -161,6 +162,30 @@ test('full screen shows one panel with the controls, sized to the screen, and le
   assert.equal(await page.locator('#panel-forward').isVisible(), true);
   assert.deepEqual(page.problems, []);
   await page.close();
+});
+
+test('full screen works inside an iframe that allows it, and says so where it is not allowed', async () => {
+  const context = await ctx.browser.newContext({ viewport: { width: 1200, height: 900 }, serviceWorkers: 'block' });
+  const host = await context.newPage();
+  const problems = [];
+  host.on('pageerror', (e) => problems.push(e.message));
+  await host.setContent(`<iframe id="allowed" src="${ctx.server.url}?panel=forward" width="800" height="700" allowfullscreen></iframe>
+    <iframe id="denied" src="${ctx.server.url}?panel=schedule" width="800" height="500"></iframe>`);
+  const frame = async (id) => (await host.$(`#${id}`)).contentFrame();
+  const allowed = await frame('allowed');
+  const denied = await frame('denied');
+  for (const f of [allowed, denied]) await f.waitForSelector('body[data-ready=true]');
+  await allowed.click('#panel-forward button.fullscreen');
+  await allowed.waitForFunction(() => !!document.fullscreenElement);
+  assert.ok(await allowed.evaluate(() => document.documentElement.classList.contains('solo')));
+  await allowed.click('#panel-forward button.fullscreen');
+  await allowed.waitForFunction(() => !document.fullscreenElement);
+  await denied.click('#panel-schedule button.fullscreen');
+  await denied.waitForFunction(() => !document.getElementById('notices').hidden);
+  assert.match(await denied.locator('#notices').textContent(), /not allowed here/);
+  assert.equal(await denied.evaluate(() => document.documentElement.classList.contains('solo')), false);
+  assert.deepEqual(problems, []);
+  await context.close();
 });
 
 test('the guided walk sets each stop\'s state, keeps it on leaving, and opens from tour=N', async () => {

@@ -103,7 +103,7 @@ for (const [what, respond] of [
   ['corrupt', (route) => route.fulfill({ body: Buffer.alloc(50_000, 7) })],
 ]) {
   test(`a ${what} weights file is reported in the digits panel and the rest of the page works`, async () => {
-    const page = await ctx.browser.newPage();
+    const page = await ctx.browser.newPage({ serviceWorkers: 'block' });
     page.problems = [];
     page.on('pageerror', (err) => page.problems.push(err.message));
     await page.route('**/assets/mnist/unet.safetensors', respond);

@@ -163,7 +163,7 @@ async function serveHost(playground) {
 test('a host page on another origin sizes, sets, reads and drives an embed', async () => {
   const host = await serveHost(`${ctx.server.url}?panel=train&steps=60`);
   try {
-    const context = await ctx.browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const context = await ctx.browser.newContext({ viewport: { width: 1000, height: 900 }, serviceWorkers: 'block' });
     const hostPage = await context.newPage();
     hostPage.problems = [];
     hostPage.on('pageerror', (err) => hostPage.problems.push(err.message));
@@ -345,7 +345,7 @@ test('served from a sub-path and inside a sandboxed frame, the page works', asyn
     const html = `<!doctype html><title>sandboxed</title><iframe sandbox="allow-scripts allow-same-origin allow-downloads" src="${sub.url}?panel=forward" title="demo" style="width:900px;height:900px"></iframe>`;
     const host = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
     await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
-    const context = await ctx.browser.newContext();
+    const context = await ctx.browser.newContext({ serviceWorkers: 'block' });
     const hostPage = await context.newPage();
     const problems = [];
     hostPage.on('console', (m) => m.type() === 'error' && problems.push(m.text()));

@@ -55,11 +55,14 @@ export async function serveDist({ prefix = '/' } = {}) {
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Launches headless Chromium; `webgpu` adds the flag that exposes SwiftShader's WebGPU adapter. */
-export async function launch({ webgpu = false } = {}) {
+/**
+ * Launches headless Chromium; `webgpu` adds the flag that exposes SwiftShader's WebGPU adapter,
+ * `args` any other flags.
+ */
+export async function launch({ webgpu = false, args: extra = [] } = {}) {
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra,
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   return chromium.launch({
