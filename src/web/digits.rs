@@ -12,9 +12,9 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-use super::dom::{self, by_id, set_text};
+use super::dom::{self, by_id};
 use super::embed;
 use super::engine::{self, Answer};
 use super::fetch::fetch_bytes;
@@ -478,10 +478,7 @@ fn animate(state: &Shared) {
 }
 
 fn set_status(text: &str, state: &str) {
-    set_text("digits-status", text);
-    if let Ok(el) = by_id::<Element>("digits-status") {
-        let _ = el.set_attribute("data-state", state);
-    }
+    dom::set_status("digits-status", text, state);
 }
 
 fn status(s: &DigitsPanel) {

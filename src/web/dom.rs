@@ -47,6 +47,15 @@ pub fn set_html(id: &str, html: &str) {
     }
 }
 
+/// Sets a panel's status line: its text, and its `data-state` (`idle`, `training`, `error`, ...)
+/// that the style sheet, the keyboard shortcuts and the tests read.
+pub fn set_status(id: &str, text: &str, state: &str) {
+    set_text(id, text);
+    if let Ok(el) = by_id::<Element>(id) {
+        let _ = el.set_attribute("data-state", state);
+    }
+}
+
 /// Shows an error that stops the page from starting, where the reader will see it.
 pub fn show_fatal(message: &str) {
     web_sys::console::error_1(&message.into());

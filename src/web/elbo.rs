@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use web_sys::{Element, HtmlInputElement};
 
 use super::canvas::Canvas;
-use super::dom::{self, by_id, set_html, set_text};
+use super::dom::{self, by_id, set_html};
 use super::{classroom, training};
 use crate::charts::elbo as chart;
 use crate::math::NoiseSchedule;
@@ -71,10 +71,7 @@ pub fn redraw() {
 }
 
 fn set_status(text: &str, state: &str) {
-    set_text("elbo-status", text);
-    if let Ok(el) = by_id::<Element>("elbo-status") {
-        let _ = el.set_attribute("data-state", state);
-    }
+    dom::set_status("elbo-status", text, state);
 }
 
 /// The number of points asked for in the panel's field.

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, HtmlInputElement};
+use web_sys::HtmlInputElement;
 
 use super::canvas::Canvas;
 use super::dom::{self, by_id, set_text};
@@ -546,10 +546,7 @@ fn sampler_settings(s: &Training) -> (Sampler, usize) {
 }
 
 fn set_status(text: &str, state: &str) {
-    set_text("train-status", text);
-    if let Ok(el) = by_id::<Element>("train-status") {
-        let _ = el.set_attribute("data-state", state);
-    }
+    dom::set_status("train-status", text, state);
 }
 
 fn fail(s: &mut Training, message: String) {
