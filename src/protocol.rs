@@ -29,7 +29,7 @@ pub mod limits {
     pub const LABELS: usize = 10;
     /// Milliseconds of one training slice.
     pub const SLICE_MS: f64 = 10_000.0;
-    /// Training steps of one benchmark.
+    /// Training steps of one run or one benchmark.
     pub const STEPS_PER_REQUEST: usize = 100_000;
     /// The U-Net's weights file.
     pub const WEIGHTS_BYTES: usize = 64 << 20;

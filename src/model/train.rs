@@ -137,16 +137,17 @@ pub struct Trainer {
 /// a host page's message, the command line, an imported file): beyond these a run is refused
 /// before anything is allocated. The page's controls have the same bounds (a test checks).
 pub mod limits {
+    use crate::protocol::limits as request;
     /// Points per step.
-    pub const BATCH: usize = 4096;
+    pub const BATCH: usize = request::BATCH;
     /// Units per hidden layer.
-    pub const HIDDEN: usize = 512;
+    pub const HIDDEN: usize = request::HIDDEN;
     /// Optimisation steps of one run (their losses are kept).
-    pub const STEPS: usize = 100_000;
+    pub const STEPS: usize = request::STEPS_PER_REQUEST;
     /// Diffusion steps T.
-    pub const DIFFUSION_STEPS: usize = 2000;
+    pub const DIFFUSION_STEPS: usize = request::STEPS;
     /// Data points trained on.
-    pub const POINTS: usize = 100_000;
+    pub const POINTS: usize = request::POINTS;
 }
 
 impl Trainer {
