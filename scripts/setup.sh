@@ -43,7 +43,7 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
 fi
 
 missing_package=0
-for package in playwright-core @tensorflow/tfjs axe-core lighthouse; do
+for package in playwright-core @tensorflow/tfjs axe-core lighthouse chrome-launcher; do
   [ -d "$ROOT/node_modules/$package" ] || missing_package=1
 done
 if [ "$missing_package" = 1 ]; then

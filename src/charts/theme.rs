@@ -125,16 +125,18 @@ impl Theme {
 mod tests {
     use super::*;
 
+    /// An 8-bit sRGB channel in linear light.
+    fn lin(v: u8) -> f64 {
+        let v = v as f64 / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    }
+
     /// Relative luminance (WCAG), for contrast ratios.
     fn luminance(c: RGBColor) -> f64 {
-        let lin = |v: u8| {
-            let v = v as f64 / 255.0;
-            if v <= 0.04045 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        };
         0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
     }
 
@@ -165,14 +167,6 @@ mod tests {
     ];
 
     fn seen(c: RGBColor, m: &[[f64; 3]; 3]) -> [f64; 3] {
-        let lin = |v: u8| {
-            let v = v as f64 / 255.0;
-            if v <= 0.04045 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        };
         let enc = |v: f64| {
             let v = v.clamp(0.0, 1.0);
             255.0

@@ -27,6 +27,14 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
   const waitFor = (id, states, timeout = 120_000) => page.waitForFunction(
     ({ id, states }) => states.includes(document.getElementById(id).dataset.state), { id, states }, { timeout });
   const show = (id) => page.locator(`#${id}`).scrollIntoViewIfNeeded();
+  /** A pointer stroke across canvas `id`, between two points given as fractions of its size. */
+  async function stroke(id, [x0, y0], [x1, y1], steps) {
+    const box = await page.locator(`#${id}`).boundingBox();
+    await page.mouse.move(box.x + box.width * x0, box.y + box.height * y0);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * x1, box.y + box.height * y1, { steps });
+    await page.mouse.up();
+  }
 
   async function measure() {
     return page.evaluate(async () => {
@@ -76,11 +84,7 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
 
   async function sdedit() {
     await show('digits-draw');
-    const box = await page.locator('#digits-draw').boundingBox();
-    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.8, { steps: 12 });
-    await page.mouse.up();
+    await stroke('digits-draw', [0.4, 0.2], [0.55, 0.8], 12);
     await page.click('#digits-sdedit');
     await waitFor('digits-status', ['done', 'error']);
     await page.click('#digits-draw-clear');
@@ -109,11 +113,7 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
   async function draw() {
     await page.selectOption('#data', 'drawn');
     await show('forward-canvas');
-    const box = await page.locator('#forward-canvas').boundingBox();
-    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 30 });
-    await page.mouse.up();
+    await stroke('forward-canvas', [0.3, 0.3], [0.7, 0.6], 30);
     await page.click('#clear-drawing');
     await page.selectOption('#data', 'swiss-roll');
     counts.drawings++;
