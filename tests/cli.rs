@@ -275,6 +275,76 @@ fn swissroll_train_then_sample_writes_points() {
     );
 }
 
+/// A tiny sweep on the 100 sample digits: the record is complete, reads back, and its choice
+/// follows the rule.
+#[test]
+fn mnist_sweep_writes_a_record_the_page_reads() {
+    use diffusion_playground::sampling::sweep::{RIGHT, Sweep};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep.json");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = diffusion(&[
+        "mnist",
+        "sweep",
+        "--out",
+        &out.to_string_lossy(),
+        "--n",
+        "20",
+        "--guidance",
+        "0,1",
+        "--intervals",
+        "350:650",
+        "--guidance-steps",
+        "2",
+        "--reference-steps",
+        "3",
+        "--steps",
+        "2,3",
+        "--eta",
+        "0.5",
+        "--compare-etas",
+        "0",
+        "--compare-steps",
+        "3",
+        "--judge",
+        &root.join("scripts/judge_mnist.safetensors").to_string_lossy(),
+        "--data",
+        &root.join("assets/mnist-sample.bin").to_string_lossy(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("chosen: w = "), "{stdout}");
+    let sweep = Sweep::parse(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(sweep.samples, 20);
+    // w = 0 once, w = 1 on the one interval.
+    assert_eq!(sweep.guidance.len(), 2);
+    assert_eq!(sweep.guidance[1].setting.interval, Some([350, 650]));
+    // Two step counts at eta 0.5 (2 from the guidance grid, 3 the reference) and eta 0 at 3.
+    assert_eq!(sweep.steps.len(), 3);
+    assert_eq!(sweep.steps_curve(0.5).len(), 2);
+    assert_eq!(sweep.steps_curve(0.0).len(), 1);
+    for m in sweep.guidance.iter().chain(&sweep.steps) {
+        let s = &m.scores;
+        for v in [s.right, s.sure, s.precision, s.recall, s.speckled] {
+            assert!((0.0..=1.0).contains(&v), "{m:?}");
+        }
+        assert!(s.distance.is_finite() && s.distance >= 0.0, "{m:?}");
+        // Guided steps take two network evaluations, the others one.
+        let steps = m.setting.steps;
+        assert!((steps..=2 * steps).contains(&m.evaluations), "{m:?}");
+    }
+    let chosen = &sweep.chosen;
+    assert_eq!(chosen.eta, 0.5);
+    let picked = sweep
+        .guidance
+        .iter()
+        .find(|m| m.setting.guidance == chosen.guidance)
+        .unwrap();
+    let others_right = sweep.guidance.iter().any(|m| m.scores.right >= RIGHT);
+    assert!(!others_right || picked.scores.right >= RIGHT);
+    assert!((0.0..=1.0).contains(&sweep.real.recall) && sweep.judge_right > 0.5);
+}
+
 #[test]
 fn mnist_sample_writes_grayscale_pngs_and_refuses_bad_arguments() {
     let dir = tempfile::tempdir().unwrap();
@@ -951,6 +1021,44 @@ fn every_bad_argument_of_every_subcommand_ends_with_one_line() {
         ),
         (vec!["figure", "--out", svg], "--panel"),
         (vec!["mnist", "train"], "train"),
+        (vec!["mnist", "sweep", "--out", d("s.json"), "--n", "3"], "--n"),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--guidance=-1"],
+            "--guidance",
+        ),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--steps", "0"],
+            "step counts",
+        ),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--compare-etas", "2"],
+            "eta",
+        ),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--intervals", "9:1"],
+            "empty",
+        ),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--threads", "0"],
+            "--threads",
+        ),
+        (
+            vec!["mnist", "sweep", "--out", d("s.json"), "--judge", missing],
+            "judge_mnist.py --export",
+        ),
+        (
+            vec![
+                "mnist",
+                "sweep",
+                "--out",
+                d("s.json"),
+                "--judge",
+                "scripts/judge_mnist.safetensors",
+                "--data",
+                missing,
+            ],
+            "mnist-data.mjs",
+        ),
     ];
     for (args, needle) in &cases {
         let out = diffusion(args);
@@ -969,7 +1077,9 @@ fn every_bad_argument_of_every_subcommand_ends_with_one_line() {
         assert!(first.starts_with("error:"), "{args:?}: {stderr:?}");
     }
     // Nothing half-written was left behind by the refused calls.
-    for name in ["a.csv", "b.csv", "f.svg", "f.txt", "f.png", "f.gif", "g.gif"] {
+    for name in [
+        "a.csv", "b.csv", "f.svg", "f.txt", "f.png", "f.gif", "g.gif", "s.json",
+    ] {
         assert!(
             !dir.path().join(name).exists(),
             "{name} was written by a refused call"

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use diffusion_playground::data::mnist::{SIDE, to_byte};
-use diffusion_playground::model::digits::{DigitChain, DigitRequest, GUIDANCE};
+use diffusion_playground::model::digits::{DEFAULTS, DigitChain, DigitRequest, GUIDANCE};
 use diffusion_playground::model::sample::Sampler;
 use diffusion_playground::model::weights::{CONFIG_FILE, WEIGHTS_FILE, WeightsInfo, load_unet};
 use std::ops::RangeInclusive;
@@ -24,6 +24,9 @@ const BATCH: usize = 25;
 pub enum MnistCommand {
     /// Sample N digits with the shipped U-Net and write DIR/00000.png, ... (28x28 grayscale).
     Sample(SampleArgs),
+    /// Judge samples over a grid of guidance weights, guidance intervals and steps, and write
+    /// the trade-off as JSON (the page's digits panel charts assets/mnist/sweep.json).
+    Sweep(super::sweep::SweepArgs),
 }
 
 #[derive(Args, Debug)]
@@ -47,11 +50,11 @@ pub struct SampleArgs {
     /// ddpm or ddim.
     #[arg(long, default_value = "ddim")]
     sampler: String,
-    /// Reverse steps [default: 50 for ddim, T for ddpm].
+    /// Reverse steps [default: 10 for ddim, T for ddpm].
     #[arg(long)]
     steps: Option<usize>,
-    /// DDIM's eta (0: deterministic).
-    #[arg(long, default_value_t = 0.0)]
+    /// DDIM's eta (0: deterministic; 1: DDPM's noise at every step).
+    #[arg(long, default_value_t = DEFAULTS.eta)]
     eta: f64,
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
@@ -67,6 +70,7 @@ const MAX_DIGITS: usize = 100_000;
 pub fn run(command: MnistCommand) -> anyhow::Result<()> {
     match command {
         MnistCommand::Sample(args) => sample(args),
+        MnistCommand::Sweep(args) => super::sweep::run(args),
     }
 }
 
@@ -84,20 +88,11 @@ fn sample(args: SampleArgs) -> anyhow::Result<()> {
         bail!("--eta must be between 0 and 1, not {}", args.eta);
     }
     let sampler = Sampler::parse(&args.sampler, args.eta).map_err(|e| anyhow!(e))?;
-    let (config, weights) = match &args.weights {
-        Some(dir) => (
-            std::fs::read_to_string(dir.join(CONFIG_FILE))
-                .with_context(|| format!("cannot read {}", dir.join(CONFIG_FILE).display()))?,
-            std::fs::read(dir.join(WEIGHTS_FILE))
-                .with_context(|| format!("cannot read {}", dir.join(WEIGHTS_FILE).display()))?,
-        ),
-        None => (SHIPPED_CONFIG.to_string(), SHIPPED_WEIGHTS.to_vec()),
-    };
-    let info = WeightsInfo::parse(&config).map_err(|e| anyhow!(e))?;
+    let (info, weights) = unet_files(args.weights.as_deref())?;
     let schedule = info.schedule().map_err(|e| anyhow!(e))?;
     let steps = args.steps.unwrap_or(match sampler {
         Sampler::Ddpm => schedule.steps(),
-        Sampler::Ddim { .. } => 50,
+        Sampler::Ddim { .. } => DEFAULTS.steps,
     });
     if steps == 0 {
         bail!("--steps must be at least 1");
@@ -149,8 +144,22 @@ fn sample(args: SampleArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `unet.json` and `unet.safetensors` from `dir`, or the shipped ones.
+pub(super) fn unet_files(dir: Option<&Path>) -> anyhow::Result<(WeightsInfo, Vec<u8>)> {
+    let (config, weights) = match dir {
+        Some(dir) => (
+            std::fs::read_to_string(dir.join(CONFIG_FILE))
+                .with_context(|| format!("cannot read {}", dir.join(CONFIG_FILE).display()))?,
+            std::fs::read(dir.join(WEIGHTS_FILE))
+                .with_context(|| format!("cannot read {}", dir.join(WEIGHTS_FILE).display()))?,
+        ),
+        None => (SHIPPED_CONFIG.to_string(), SHIPPED_WEIGHTS.to_vec()),
+    };
+    Ok((WeightsInfo::parse(&config).map_err(|e| anyhow!(e))?, weights))
+}
+
 /// A 28x28 8-bit grayscale PNG.
-fn write_png(path: &Path, pixels: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_png(path: &Path, pixels: &[u8]) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
     let encode = |bytes: &mut Vec<u8>| -> Result<(), png::EncodingError> {
         let mut encoder = png::Encoder::new(bytes, SIDE as u32, SIDE as u32);
@@ -163,7 +172,7 @@ fn write_png(path: &Path, pixels: &[u8]) -> anyhow::Result<()> {
 }
 
 /// `LO:HI` (timesteps) for `--guidance-interval`.
-fn parse_interval(text: &str) -> Result<RangeInclusive<usize>, String> {
+pub(super) fn parse_interval(text: &str) -> Result<RangeInclusive<usize>, String> {
     let (lo, hi) = text
         .split_once(':')
         .ok_or_else(|| format!("expected LO:HI, e.g. 400:800, not {text:?}"))?;
@@ -180,7 +189,7 @@ fn parse_interval(text: &str) -> Result<RangeInclusive<usize>, String> {
 }
 
 /// `model::digits::GUIDED`, as the flag spells it (clap needs a constant string).
-const DEFAULT_INTERVAL: &str = "350:650";
+const DEFAULT_INTERVAL: &str = "0:1000";
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 mod figure;
 mod mnist;
 mod schedule;
+mod sweep;
 mod swissroll;
 
 use std::io::Write;

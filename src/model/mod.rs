@@ -9,12 +9,14 @@
 //! - [`store`]: saving a trained denoiser and its config, and loading them back.
 //! - [`unet`]: the U-Net for 28x28 digits, with time and class embeddings.
 //! - [`digits`]: training it on MNIST, and guided reverse chains over digit images.
+//! - [`judge`]: the classifier that judges sampled digits (trained by `scripts/judge_mnist.py`).
 //! - [`weights`]: loading the shipped U-Net weights (safetensors from the PyTorch trainer).
 
 pub mod denoiser;
 pub mod digits;
 pub mod embedding;
 pub mod forward;
+pub mod judge;
 pub mod points;
 pub mod sample;
 pub mod store;

@@ -6,9 +6,11 @@
 //!
 //! - [`digits`]: the same for 28x28 digit images, with classifier-free guidance and SDEdit.
 //! - [`elbo`]: the variational bound, term by term, for any network's outputs.
+//! - [`sweep`]: the record of `diffusion mnist sweep` and its rule for the digits' defaults.
 
 pub mod digits;
 pub mod elbo;
+pub mod sweep;
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
