@@ -1,9 +1,10 @@
 //! The page's settings start where the command line's do: one set of defaults, two front ends.
 
 use diffusion_playground::model::denoiser::Parameterization;
-use diffusion_playground::model::digits::{GUIDANCE, GUIDED};
+use diffusion_playground::model::digits::{DEFAULTS, GUIDANCE, GUIDED};
 use diffusion_playground::model::train::TrainConfig;
 use diffusion_playground::params::{CONTROLS, Input, Params};
+use diffusion_playground::sampling::sweep::Sweep;
 
 #[test]
 fn the_pages_training_defaults_are_the_command_lines() {
@@ -25,6 +26,22 @@ fn the_pages_guidance_is_the_command_lines() {
     let page = Params::default().digits;
     assert_eq!(page.guidance, f64::from(GUIDANCE));
     assert_eq!(page.guided_from..=page.guided_to, GUIDED);
+    assert_eq!((page.steps, page.eta), (DEFAULTS.steps, DEFAULTS.eta));
+}
+
+/// The digits' defaults are what the shipped sweep chose (`diffusion mnist sweep`), not a guess.
+#[test]
+fn the_digit_defaults_are_the_shipped_sweeps_choice() {
+    let json = include_str!("../assets/mnist/sweep.json");
+    let sweep = Sweep::parse(json).unwrap();
+    let chosen = &sweep.chosen;
+    assert_eq!(chosen.guidance, DEFAULTS.guidance);
+    assert_eq!(chosen.steps, DEFAULTS.steps);
+    assert_eq!(chosen.eta, DEFAULTS.eta);
+    if let Some([lo, hi]) = chosen.interval {
+        assert_eq!(lo..=hi, DEFAULTS.guided);
+    }
+    assert!(sweep.samples >= 1000, "judged on at least 1,000 digits a setting");
 }
 
 #[test]

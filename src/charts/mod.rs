@@ -13,6 +13,7 @@ pub mod schedule;
 pub mod score;
 mod surface;
 mod theme;
+pub mod tradeoff;
 pub mod training;
 
 use plotters::coord::Shift;

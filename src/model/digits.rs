@@ -14,7 +14,7 @@ use super::unet::{UNet, UNetConfig};
 use crate::data::mnist::{Digits, PIXELS, SIDE};
 use crate::math::{NoiseSchedule, ScheduleError, ScheduleKind};
 pub use crate::sampling::digits::{
-    ALWAYS, DigitChain, DigitInputs, DigitRequest, GUIDANCE, GUIDED, Image, NO_LABEL,
+    ALWAYS, DEFAULTS, DigitChain, DigitInputs, DigitRequest, GUIDANCE, GUIDED, Image, NO_LABEL,
 };
 
 /// Everything that defines a digit training run. Saved with the weights.

@@ -167,8 +167,8 @@ impl Default for TrainSettings {
     }
 }
 
-/// The digits panel's settings. The sampling defaults are `diffusion mnist sample`'s guidance
-/// (a native test keeps them equal); the page takes fewer steps than the command line.
+/// The digits panel's settings. The sampling defaults are `diffusion mnist sample`'s:
+/// [`crate::sampling::digits::DEFAULTS`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DigitSettings {
     /// The digit asked for, or `None` for every digit in turn.
@@ -193,14 +193,15 @@ pub struct DigitSettings {
 
 impl Default for DigitSettings {
     fn default() -> Self {
+        let d = crate::sampling::digits::DEFAULTS;
         Self {
             label: None,
-            guidance: 2.0,
-            guided_from: 350,
-            guided_to: 650,
+            guidance: f64::from(d.guidance),
+            guided_from: *d.guided.start(),
+            guided_to: *d.guided.end(),
             sampler: SamplerKind::Ddim,
-            steps: 25,
-            eta: 0.0,
+            steps: d.steps,
+            eta: d.eta,
             seed: 0,
             sdedit_t: 400,
         }

@@ -16,7 +16,7 @@ use web_sys::{Element, Event, HtmlElement, PointerEvent};
 use super::canvas::Canvas;
 use super::classroom::describe;
 use super::controls;
-use super::dom::{self, by_id, set_html, set_text};
+use super::dom::{self, by_id, set_hidden, set_html, set_text};
 use super::training;
 use crate::charts::{self as panels, Learned, ModelView, Scene};
 use crate::charts::{Frame, Surface};
@@ -181,6 +181,13 @@ impl App {
         super::classroom::start(&app)?;
         super::elbo::start()?;
         super::tour::start(&app)?;
+        if app.borrow().params.view.panel.is_none_or(|p| p == Panel::Digits) {
+            let app = app.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                super::digits::load_sweep().await;
+                App::redraw(&app);
+            });
+        }
         wasm_bindgen_futures::spawn_local(start_backend(app, training, digits));
         // Tests and embedding pages can wait for this instead of guessing.
         if let Some(body) = dom::document().body() {
@@ -269,6 +276,7 @@ impl App {
 
         if show(Panel::Digits) {
             super::digits::draw_forward(&self.schedule, self.params.t);
+            super::digits::draw_tradeoff(&self.params);
             watch.lap("digits");
         }
         if show(Panel::Score) {
@@ -413,6 +421,7 @@ impl App {
             return;
         }
         let charts = charts_differ(&this.params, &params);
+        let digits = this.params.digits != params.digits;
         this.params = params;
         // Now, not at the next frame: the training panel may read the data at once.
         this.refresh_data();
@@ -420,7 +429,12 @@ impl App {
             dom::show_fatal(&e);
         }
         write_url(&this.params);
+        let params = digits.then(|| this.params.clone());
         drop(this);
+        if let Some(params) = params {
+            // Moves the trade-off chart's marks (it draws only when something it shows changed).
+            super::digits::draw_tradeoff(&params);
+        }
         if charts {
             App::redraw(app);
         }
@@ -579,12 +593,6 @@ fn report<T>(panel: &str, result: Result<T, String>) {
             set_text(&id, &e);
             set_hidden(&id, false);
         }
-    }
-}
-
-fn set_hidden(id: &str, hidden: bool) {
-    if let Ok(el) = by_id::<HtmlElement>(id) {
-        el.set_hidden(hidden);
     }
 }
 

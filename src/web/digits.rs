@@ -14,10 +14,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
+use super::canvas::Canvas;
 use super::dom::{self, by_id};
 use super::embed;
 use super::engine::{self, Answer};
 use super::fetch::fetch_bytes;
+use crate::charts::tradeoff::{self, Current};
 use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
 use crate::data::standard_normal;
 use crate::math::NoiseSchedule;
@@ -25,6 +27,7 @@ use crate::params::Params;
 use crate::protocol::Request;
 use crate::sampling::Sampler;
 use crate::sampling::digits::{CONFIG_FILE, DigitChain, DigitRequest, Image, WEIGHTS_FILE, WeightsInfo};
+use crate::sampling::sweep::Sweep;
 
 /// Digits in the grid.
 const GRID: usize = 16;
@@ -34,6 +37,12 @@ const FORWARD: usize = 8;
 const ZOOM: usize = 3;
 /// Where the page finds the weights (relative to the page).
 const WEIGHTS_DIR: &str = "assets/mnist/";
+/// The sweep's record, beside the weights.
+const SWEEP_FILE: &str = "sweep.json";
+/// The trade-off chart's canvas.
+const TRADEOFF: &str = "digits-tradeoff";
+/// Screen pixels per digit pixel in SDEdit's view.
+const SDEDIT_ZOOM: usize = 6;
 
 /// The sample digits shipped in the page, for the forward row.
 static SAMPLE: &[u8] = include_bytes!("../../assets/mnist-sample.bin");
@@ -62,14 +71,78 @@ pub struct DigitsPanel {
     drawing_down: bool,
     /// Said once the panel fell back to the CPU, in front of every later status.
     notice: Option<String>,
+    /// The chain running now is SDEdit's: what it started from, for its own view.
+    sdedit: Option<SdEdit>,
+}
+
+/// An SDEdit run: the drawing, the same drawing noised to t, and the labels of the chain's
+/// images (the first unconditional, the second, if any, the digit asked for).
+struct SdEdit {
+    drawing: Image,
+    noised: Image,
+    t: usize,
+    labels: Vec<Option<u8>>,
 }
 
 type Shared = Rc<RefCell<DigitsPanel>>;
+
+/// What the trade-off chart shows: the settings, the theme and the canvas's CSS size.
+type TradeoffKey = (Current, &'static str, (u32, u32));
 
 thread_local! {
     static PANEL: RefCell<Option<Shared>> = const { RefCell::new(None) };
     /// The real digits as last noised, for the export before any grid is sampled.
     static LAST_FORWARD: RefCell<Vec<Image>> = const { RefCell::new(Vec::new()) };
+    /// `diffusion mnist sweep`'s record (`assets/mnist/sweep.json`), once fetched, or why not.
+    static SWEEP: RefCell<Option<Result<Sweep, String>>> = const { RefCell::new(None) };
+    /// What the trade-off chart last drew, so that dragging t does not redraw it.
+    static TRADEOFF_DRAWN: RefCell<Option<TradeoffKey>> = const { RefCell::new(None) };
+}
+
+/// Fetches the sweep's record for the trade-off chart (the chart says so if it is missing).
+pub async fn load_sweep() {
+    let loaded = async {
+        let bytes = fetch_bytes(&format!("{WEIGHTS_DIR}{SWEEP_FILE}"), |_, _| {}).await?;
+        Sweep::parse(&String::from_utf8_lossy(&bytes))
+    }
+    .await;
+    if let Err(e) = &loaded {
+        web_sys::console::warn_1(&format!("the guidance trade-off chart has no data: {e}").into());
+    }
+    SWEEP.with(|s| *s.borrow_mut() = Some(loaded));
+    TRADEOFF_DRAWN.with(|d| d.borrow_mut().take());
+}
+
+/// Draws the measured trade-offs with the panel's settings marked, when they (or the theme,
+/// or the canvas's size) changed since the last drawing.
+pub fn draw_tradeoff(params: &Params) {
+    let d = &params.digits;
+    let current = Current {
+        guidance: d.guidance,
+        interval: [d.guided_from, d.guided_to],
+        steps: d.steps,
+        eta: d.eta,
+    };
+    let size = Canvas::css_size(TRADEOFF).unwrap_or((0, 0));
+    let key = (current.clone(), super::canvas::theme().name, size);
+    if TRADEOFF_DRAWN.with(|k| k.borrow().as_ref() == Some(&key)) {
+        return;
+    }
+    SWEEP.with(|s| {
+        let s = s.borrow();
+        let sweep = s.as_ref().and_then(|r| r.as_ref().ok());
+        let drawn = Canvas::fit(TRADEOFF).and_then(|c| tradeoff::draw(&c.surface()?, sweep, &current));
+        match drawn {
+            Ok(()) => TRADEOFF_DRAWN.with(|k| *k.borrow_mut() = Some(key)),
+            Err(e) => web_sys::console::error_1(&e.into()),
+        }
+        let words = match s.as_ref() {
+            Some(Ok(sweep)) => tradeoff::describe(sweep, &current),
+            Some(Err(e)) => format!("The measured trade-offs could not be loaded: {e}"),
+            None => "The measured trade-offs are loading.".into(),
+        };
+        super::classroom::describe("digits-tradeoff-desc", words);
+    });
 }
 
 /// Whether a grid has been sampled (the export's picture is then the grid).
@@ -338,7 +411,10 @@ pub fn act(state: &Shared, action: Action) {
     };
     match action {
         Action::Sample => match request(&s) {
-            Ok(request) => run_chain(state, s, DigitChain::new(&schedule, request)),
+            Ok(request) => {
+                s.sdedit = None;
+                run_chain_keeping_mode(state, s, DigitChain::new(&schedule, request))
+            }
             Err(e) => set_status(&e, "error"),
         },
         Action::Pause => {
@@ -352,20 +428,33 @@ pub fn act(state: &Shared, action: Action) {
                 Ok(r) => r,
                 Err(e) => return set_status(&e, "error"),
             };
-            // The drawing is the only image; no label, so the model keeps to what was drawn.
-            request.labels = vec![None];
-            request.guidance = 0.0;
+            // The drawing twice: once without a label, so the model keeps to what was drawn,
+            // and once guided toward the digit chosen above, if one is. (Guidance leaves the
+            // unlabelled copy alone: (1 + w) eps(x) - w eps(x) = eps(x).)
+            let label = s.source.as_ref().and_then(|p| p().digits.label);
+            request.labels = std::iter::once(None).chain(label.map(Some)).collect();
             request.steps = request.steps.min(t.max(1.0) as usize);
             let mut image = [0.0; PIXELS];
             image.copy_from_slice(&s.drawing);
-            let chain = DigitChain::from_images(&schedule, request, &[image], t as usize);
-            run_chain(state, s, chain);
+            let copies = vec![image; request.labels.len()];
+            let labels = request.labels.clone();
+            let chain = DigitChain::from_images(&schedule, request, &copies, t as usize);
+            s.sdedit = Some(SdEdit {
+                drawing: image,
+                noised: chain.images[0],
+                t: t as usize,
+                labels,
+            });
+            run_chain_keeping_mode(state, s, chain);
         }
         Action::Step => {
             s.running = false;
             if s.chain.as_ref().is_none_or(|c| c.current_t().is_none()) {
                 match request(&s) {
-                    Ok(request) => s.chain = Some(DigitChain::new(&schedule, request)),
+                    Ok(request) => {
+                        s.sdedit = None;
+                        s.chain = Some(DigitChain::new(&schedule, request));
+                    }
                     Err(e) => return set_status(&e, "error"),
                 }
             }
@@ -375,8 +464,9 @@ pub fn act(state: &Shared, action: Action) {
     }
 }
 
-/// Replaces the panel's chain with `chain` and runs it to the end.
-fn run_chain(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: DigitChain) {
+/// Replaces the panel's chain with `chain` and runs it to the end (`s.sdedit` says which
+/// view shows it).
+fn run_chain_keeping_mode(state: &Shared, mut s: std::cell::RefMut<'_, DigitsPanel>, chain: DigitChain) {
     s.chain = Some(chain);
     s.generation += 1;
     s.running = true;
@@ -509,15 +599,57 @@ fn status(s: &DigitsPanel) {
     }
 }
 
-/// The grid: for each digit, `x_t` beside the predicted `x_0`.
+/// The grid: for each digit, `x_t` beside the predicted `x_0`; or SDEdit's own view.
 fn draw(s: &DigitsPanel) {
     let Some(chain) = &s.chain else { return };
+    if let Some(sd) = &s.sdedit {
+        return draw_sdedit(sd, chain);
+    }
     let pairs: Vec<(&Image, &Image)> = chain.images.iter().zip(&chain.predicted_x0).collect();
     let columns = 8; // four pairs a row
     let images: Vec<&Image> = pairs.iter().flat_map(|(x, x0)| [*x, *x0]).collect();
     if let Err(e) = paint("digits-canvas", &images, columns) {
         web_sys::console::error_1(&e.into());
     }
+}
+
+/// SDEdit's view, large enough to read: the drawing, the drawing noised to t, then each
+/// result (unconditional, and guided toward the chosen digit) as it is denoised, with words
+/// under each picture.
+fn draw_sdedit(sd: &SdEdit, chain: &DigitChain) {
+    let done = chain.current_t().is_none();
+    let mut images: Vec<&Image> = vec![&sd.drawing, &sd.noised];
+    let mut captions = vec!["your drawing".to_string(), format!("noised to t = {}", sd.t)];
+    for (k, label) in sd.labels.iter().enumerate() {
+        // While running, the model's current guess of x_0; at the end, the result itself.
+        images.push(if done {
+            &chain.images[k]
+        } else {
+            &chain.predicted_x0[k]
+        });
+        captions.push(match label {
+            None => "denoised, no label".into(),
+            Some(d) => format!("denoised as a {d}"),
+        });
+    }
+    let columns = images.len();
+    dom::set_hidden("digits-sdedit-result", false);
+    if let Err(e) = paint_zoomed("digits-sdedit-result", &images, columns, SDEDIT_ZOOM) {
+        web_sys::console::error_1(&e.into());
+    }
+    let text = if sd.labels.len() == 1 {
+        format!(
+            "{}. Choose a digit above to also see the drawing pulled toward it.",
+            captions.join(" · ")
+        )
+    } else {
+        captions.join(" · ")
+    };
+    dom::set_text("digits-sdedit-caption", &text);
+    super::classroom::describe(
+        "digits-sdedit-desc",
+        format!("Left to right: {}.", captions.join(", ")),
+    );
 }
 
 /// Draws the forward row: the first real digits of each class, noised to `t` with fixed noise.

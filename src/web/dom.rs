@@ -40,6 +40,13 @@ pub fn set_text(id: &str, text: &str) {
     }
 }
 
+/// Shows or hides an element, if it exists.
+pub fn set_hidden(id: &str, hidden: bool) {
+    if let Ok(el) = by_id::<web_sys::HtmlElement>(id) {
+        el.set_hidden(hidden);
+    }
+}
+
 /// Sets an element's HTML, if it exists. Only for markup this crate writes itself.
 pub fn set_html(id: &str, html: &str) {
     if let Ok(el) = by_id::<Element>(id) {

@@ -79,12 +79,63 @@ test('a digit drawn on the pad is noised to t and denoised by the U-Net (SDEdit)
   await page.fill('#digits-steps', '5');
   await page.click('#digits-sdedit');
   assert.match(await waitForDigits(page, ['done', 'error']), /1 digit in 5 steps on CPU/);
-  // One pair (x_t, x_0) in a row of eight cells: a stroke's worth of ink, in the pair's cells.
-  const grid = await canvasStats(page, 'digits-canvas');
-  assert.ok(grid.ink > 0.005 && grid.ink < 0.25, `the denoised drawing is shown (ink ${grid.ink})`);
+  // Its own view, big enough to read: the drawing, the drawing noised to t, the result.
+  const size = async () => page.locator('#digits-sdedit-result').evaluate((c) => [c.width, c.height, c.clientWidth]);
+  const [width, height, shown] = await size();
+  assert.equal(height, 28 * 6 + 2, 'six screen pixels a digit pixel');
+  assert.equal(width, 3 * (28 * 6 + 2), 'three pictures side by side');
+  assert.ok(shown >= 3 * 160, `shown at ${shown} CSS px`);
+  const alone = await canvasStats(page, 'digits-sdedit-result');
+  assert.ok(alone.ink > 0.03 && alone.ink < 0.6, `the drawing, its noised copy and the result are shown (ink ${alone.ink})`);
+  assert.match(await page.locator('#digits-sdedit-caption').textContent(), /your drawing · noised to t = 300 · denoised, no label\. Choose a digit/);
+  // With a digit chosen, a second result is pulled toward it.
+  await page.selectOption('#digits-label', '7');
+  await page.click('#digits-sdedit');
+  assert.match(await waitForDigits(page, ['done', 'error']), /2 digits in 5 steps on CPU/);
+  assert.equal((await size())[0], 4 * (28 * 6 + 2), 'four pictures side by side');
+  assert.equal(await page.locator('#digits-sdedit-caption').textContent(), 'your drawing · noised to t = 300 · denoised, no label · denoised as a 7');
+  await screenshot(page, 'digits-sdedit');
   await page.click('#digits-draw-clear');
   assert.equal((await canvasStats(page, 'digits-draw')).hash, blank.hash, 'Clear wipes the pad');
   assert.deepEqual(page.problems, []);
+});
+
+test('the measured trade-offs of guidance and steps are charted, with the current settings marked', async () => {
+  const sweep = JSON.parse(await readFile(join(DIST, 'assets/mnist/sweep.json'), 'utf8'));
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`);
+  const desc = () => page.locator('#digits-tradeoff-desc').textContent();
+  await page.waitForFunction(() => /Measured on/.test(document.querySelector('#digits-tradeoff-desc').textContent));
+  const text = await desc();
+  assert.match(text, new RegExp(`Measured on ${sweep.samples} digits`));
+  assert.match(text, new RegExp(`The defaults, chosen by this measure: w = ${sweep.chosen.guidance}, ${sweep.chosen.steps} steps`));
+  const before = await canvasStats(page, 'digits-tradeoff');
+  assert.ok(before.ink > 0.02, `the chart is drawn (ink ${before.ink})`);
+  // Moving w moves its mark (and the words); so does the number of steps.
+  await page.fill('#digits-guidance', '4');
+  await page.locator('#digits-guidance').dispatchEvent('change');
+  await page.waitForFunction(() => /current w = 4/.test(document.querySelector('#digits-tradeoff-desc').textContent));
+  const moved = await canvasStats(page, 'digits-tradeoff');
+  assert.notEqual(moved.hash, before.hash, 'the guidance mark moved');
+  await page.fill('#digits-steps', '5');
+  await page.locator('#digits-steps').dispatchEvent('change');
+  await settle(page);
+  assert.notEqual((await canvasStats(page, 'digits-tradeoff')).hash, moved.hash, 'the steps mark moved');
+  await page.locator('#digits-tradeoff').scrollIntoViewIfNeeded();
+  await screenshot(page, 'digits-tradeoff');
+  assert.deepEqual(page.problems, []);
+});
+
+test("without the sweep's record the chart says so and the panel still samples", async () => {
+  const page = await ctx.browser.newPage({ serviceWorkers: 'block' });
+  page.problems = [];
+  page.on('pageerror', (err) => page.problems.push(err.message));
+  await page.route('**/assets/mnist/sweep.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto(`${ctx.server.url}?panel=digits`);
+  await page.waitForFunction(() => /could not be loaded/.test(document.querySelector('#digits-tradeoff-desc').textContent));
+  await waitForBackend(page);
+  assert.match(await waitForDigits(page, ['ready', 'error']), /U-Net loaded/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
 });
 
 test('?panel=digits embeds the digits panel alone', async () => {
