@@ -87,8 +87,8 @@ try {
     console.log(`training steps/s, ${activation}: ${rows.join(', ')}; burn is ${(ours / fastest).toFixed(1)}x TensorFlow.js's fastest backend here`);
   }
   await page.context().close();
-  // The digits panel: the first grid of 16 digits, DDIM in 25 steps, on the CPU fallback: as
-  // the page starts (guidance w = 2 inside its interval), then without guidance (one pass a step).
+  // The digits panel: the first grid of 16 digits on the CPU fallback: as the page starts (DDIM
+  // in 10 steps, guidance w = 0.5 at every step), then without guidance (one pass a step).
   {
     const page = await openPage(browser, `${server.url}?panel=digits`);
     await waitForBackend(page);

@@ -14,7 +14,7 @@ const EVERYTHING = {
   x: '0.125', y: '-1.500',
   lr: '0.004', steps: '700', hidden: '48', batch: '128', predict: 'x0', device: 'cpu',
   sampler: 'ddpm', rsteps: '50', eta: '0.5',
-  digit: '7', w: '0.5', wfrom: '100', wto: '900', dsampler: 'ddpm', dsteps: '10', deta: '0.3',
+  digit: '7', w: '1.5', wfrom: '100', wto: '900', dsampler: 'ddpm', dsteps: '12', deta: '0.3',
   dseed: '9', sdt: '250',
 };
 // The element that shows each control, and how it shows it.
@@ -293,10 +293,25 @@ test('every export button downloads a file of its kind', async () => {
   assert.equal(bundle.losses.length, 40);
   const gap = await page.locator('#posterior-model').getAttribute('data-gap');
   const losses = await page.evaluate(() => window.wasmBindings.training_losses());
-  await page.setInputFiles('#model-import', { name: 'broken.json', mimeType: 'application/json', buffer: model.bytes.subarray(0, 200) });
-  await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'refused');
-  assert.match(await page.locator('#train-status').textContent(), /broken\.json was not imported: this is not a model exported by Diffusion Playground.*The current model is kept/);
-  assert.deepEqual(await page.evaluate(() => window.wasmBindings.training_losses()), losses, 'the current model stays');
+  // Empty, truncated, of another network, enormous, or not a model at all: each refused with a
+  // reason, and the current model stays.
+  const otherNetwork = JSON.stringify({ ...bundle, config: { ...bundle.config, model: { ...bundle.config.model, hidden: bundle.config.model.hidden * 2 } } });
+  const bad = [
+    ['empty.json', Buffer.alloc(0)],
+    ['broken.json', model.bytes.subarray(0, 200)],
+    ['other.json', Buffer.from(otherNetwork)],
+    ['huge.json', Buffer.alloc(20_000_000, 32)],
+    ['picture.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 13])],
+    ['list.json', Buffer.from('[1, 2, 3]')],
+  ];
+  for (const [name, buffer] of bad) {
+    await page.evaluate(() => { document.querySelector('#train-status').dataset.state = 'idle'; });
+    await page.setInputFiles('#model-import', { name, mimeType: 'application/json', buffer });
+    await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'refused', null, { timeout: 30_000 });
+    const said = await page.locator('#train-status').textContent();
+    assert.match(said, new RegExp(`${name.replace('.', '\\.')} was not imported: .+The current model is kept`), said);
+    assert.deepEqual(await page.evaluate(() => window.wasmBindings.training_losses()), losses, `${name}: the current model stays`);
+  }
   await page.click('#reset');
   await page.setInputFiles('#model-import', { name: 'model.json', mimeType: 'application/json', buffer: model.bytes });
   await page.waitForFunction(() => document.querySelector('#train-status').dataset.state === 'sampled', null, { timeout: 60_000 });
