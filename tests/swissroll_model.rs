@@ -177,3 +177,31 @@ fn runs_past_the_limits_are_refused_before_anything_is_allocated() {
     assert!(refused(TrainConfig::new().with_steps(usize::MAX)).contains("number of steps"));
     assert!(refused(TrainConfig::new().with_diffusion_steps(1_000_000)).contains("T is"));
 }
+
+/// A pass over more points than one slice takes gives, row for row, what each point alone gives.
+#[test]
+fn a_large_pass_is_sliced_without_changing_its_rows() {
+    use diffusion_playground::model::denoiser::PASS_ROWS;
+    let trainer = Trainer::new(
+        small(Parameterization::Epsilon, 5),
+        swiss_roll(100, 1),
+        &Device::flex(),
+    )
+    .unwrap();
+    let model = trainer.model();
+    let n = 2 * PASS_ROWS + 7;
+    let pts = swiss_roll(n, 2);
+    let ts: Vec<usize> = (0..n).map(|i| 1 + i % 1000).collect();
+    let all: Vec<f32> = model.predict(&pts, &ts).into_data().try_to_vec().unwrap();
+    assert_eq!(all.len(), 2 * n);
+    for i in [0, PASS_ROWS - 1, PASS_ROWS, n - 1] {
+        let one: Vec<f32> = model
+            .predict(&pts[i..=i], &ts[i..=i])
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        for (a, b) in one.iter().zip(&all[2 * i..2 * i + 2]) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "row {i}: {a} vs {b}");
+        }
+    }
+}

@@ -331,10 +331,7 @@ impl Context_ {
                             return;
                         }
                     };
-                    loop {
-                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let setting = &grid[i];
                         let started = Instant::now();
                         let result = sample(setting, n, seed, &model, &schedule, &self.device, &bar).map(
