@@ -80,7 +80,9 @@ pub struct SweepArgs {
     threads: Option<usize>,
 }
 
-struct Context_ {
+/// What every setting is sampled with and judged against: the U-Net's files, the judge, and
+/// the reference digits' features.
+struct Judging {
     info: WeightsInfo,
     weights: Vec<u8>,
     judge: Judge,
@@ -122,7 +124,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         reference_ids.iter().map(|&i| digits.labels[i]),
     );
     let (info, weights) = unet_files(args.weights.as_deref())?;
-    let ctx = Context_ {
+    let ctx = Judging {
         info,
         weights,
         judge,
@@ -276,7 +278,7 @@ fn check(args: &SweepArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Context_ {
+impl Judging {
     fn score(&self, pixels: &[f32], asked: &[u8]) -> Scores {
         let verdict = self.judge.judge(pixels, &self.device);
         let features = Features::new(&verdict.features, judge::FEATURES);

@@ -59,9 +59,16 @@ impl Judge {
         let mut judge = Self::new(device);
         let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
         let mut store = SafetensorsStore::from_bytes(Some(bytes)).with_from_adapter(adapter);
-        let result = judge
-            .load_from(&mut store)
-            .map_err(|e| format!("the judge's weights could not be loaded: {e}"))?;
+        let result = judge.load_from(&mut store).map_err(|e| {
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches(':');
+            format!("the judge's weights do not fit its network ({first})")
+        })?;
         if !result.errors.is_empty() || !result.missing.is_empty() {
             return Err(format!(
                 "the judge's weights do not fit its network: {} errors, {} missing",

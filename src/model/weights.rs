@@ -36,9 +36,17 @@ pub fn load_unet(info: &WeightsInfo, bytes: Vec<u8>, device: &Device) -> Result<
     let mut model = unet_config(info).init(device);
     let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
     let mut store = SafetensorsStore::from_bytes(Some(bytes)).with_from_adapter(adapter);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| format!("{WEIGHTS_FILE} could not be loaded: {e}"))?;
+    let result = model.load_from(&mut store).map_err(|e| {
+        // burn's error is a many-line report; the reader gets its first line.
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches(':');
+        format!("{WEIGHTS_FILE} does not fit the network in {CONFIG_FILE} ({first})")
+    })?;
     if !result.errors.is_empty() || !result.missing.is_empty() {
         let missing: Vec<&str> = result
             .missing

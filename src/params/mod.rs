@@ -689,11 +689,11 @@ mod tests {
             chain: Some(20),
             digits: DigitSettings {
                 label: Some(7),
-                guidance: 0.5,
+                guidance: 1.5,
                 guided_from: 100,
                 guided_to: 900,
                 sampler: SamplerKind::Ddpm,
-                steps: 10,
+                steps: 12,
                 eta: 0.3,
                 seed: 9,
                 sdedit_t: 250,

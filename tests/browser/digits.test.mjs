@@ -152,6 +152,8 @@ for (const [what, respond] of [
   ['missing', (route) => route.fulfill({ status: 404, body: 'not found' })],
   ['truncated', async (route) => route.fulfill({ body: (await readFile(join(DIST, 'assets/mnist/unet.safetensors'))).subarray(0, 5000) })],
   ['corrupt', (route) => route.fulfill({ body: Buffer.alloc(50_000, 7) })],
+  // Valid safetensors, but of another network (the parity fixture: inputs and outputs).
+  ['mismatched', async (route) => route.fulfill({ body: await readFile(join(DIST, 'assets/mnist/parity.safetensors')) })],
 ]) {
   test(`a ${what} weights file is reported in the digits panel and the rest of the page works`, async () => {
     const page = await ctx.browser.newPage({ serviceWorkers: 'block' });
@@ -162,7 +164,8 @@ for (const [what, respond] of [
     await page.waitForSelector('body[data-ready=true]');
     await waitForBackend(page);
     const status = await waitForDigits(page, ['ready', 'error']);
-    assert.match(status, /could not be loaded: .*(missing|damaged|truncated)/);
+    assert.match(status, /could not be loaded: .*(missing|damaged|truncated|does not fit)/);
+    assert.ok(!status.includes('\n') && status.length < 300, `one short sentence: ${status}`);
     assert.equal(await page.locator('#digits-status').getAttribute('data-state'), 'error');
     // The other panels still answer.
     const before = await canvasStats(page, 'forward-canvas');
