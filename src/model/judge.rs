@@ -6,12 +6,12 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::store::{FloatCastAdapter, ModuleAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
+use super::weights::fill_from_pytorch;
 use crate::data::mnist::{Digits, SIDE};
 
 /// Numbers in the judge's description of a digit (what its last layer reads).
@@ -54,28 +54,8 @@ impl Judge {
 
     /// Loads the weights `judge_mnist.py --export` wrote.
     pub fn load(bytes: Vec<u8>, device: &Device) -> Result<Self, String> {
-        safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| format!("the judge's weights are damaged or not safetensors: {e}"))?;
         let mut judge = Self::new(device);
-        let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
-        let mut store = SafetensorsStore::from_bytes(Some(bytes)).with_from_adapter(adapter);
-        let result = judge.load_from(&mut store).map_err(|e| {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_end_matches(':');
-            format!("the judge's weights do not fit its network ({first})")
-        })?;
-        if !result.errors.is_empty() || !result.missing.is_empty() {
-            return Err(format!(
-                "the judge's weights do not fit its network: {} errors, {} missing",
-                result.errors.len(),
-                result.missing.len()
-            ));
-        }
+        fill_from_pytorch(&mut judge, bytes, "the judge's weights", "the judge's network")?;
         Ok(judge)
     }
 

@@ -24,19 +24,30 @@ pub fn unet_config(info: &WeightsInfo) -> UNetConfig {
 /// Builds the U-Net of `info` on `device` and fills it with the weights in `bytes`. Refuses
 /// files that are not safetensors, that miss a tensor, or whose shapes do not fit.
 pub fn load_unet(info: &WeightsInfo, bytes: Vec<u8>, device: &Device) -> Result<UNet, String> {
+    let mut model = unet_config(info).init(device);
+    let network = format!("the network in {CONFIG_FILE}");
+    fill_from_pytorch(&mut model, bytes, WEIGHTS_FILE, &network)?;
+    Ok(model)
+}
+
+/// Fills `module` with the float16 or float32 weights of a safetensors file written by PyTorch
+/// (`file` and `network` name them in messages). Every way the bytes can be wrong ends in one
+/// sentence: too short, not safetensors, or not fitting the network.
+pub fn fill_from_pytorch<M: ModuleSnapshot>(
+    module: &mut M,
+    bytes: Vec<u8>,
+    file: &str,
+    network: &str,
+) -> Result<(), String> {
     if bytes.len() < 8 {
-        return Err(format!(
-            "{WEIGHTS_FILE} is empty or truncated ({} bytes)",
-            bytes.len()
-        ));
+        return Err(format!("{file} is empty or truncated ({} bytes)", bytes.len()));
     }
     // Check the container before burn does, for a clearer message on a damaged download.
     safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| format!("{WEIGHTS_FILE} is damaged or truncated: {e}"))?;
-    let mut model = unet_config(info).init(device);
+        .map_err(|e| format!("{file} is damaged or truncated: {e}"))?;
     let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
     let mut store = SafetensorsStore::from_bytes(Some(bytes)).with_from_adapter(adapter);
-    let result = model.load_from(&mut store).map_err(|e| {
+    let result = module.load_from(&mut store).map_err(|e| {
         // burn's error is a many-line report; the reader gets its first line.
         let text = e.to_string();
         let first = text
@@ -45,7 +56,7 @@ pub fn load_unet(info: &WeightsInfo, bytes: Vec<u8>, device: &Device) -> Result<
             .unwrap_or_default()
             .trim()
             .trim_end_matches(':');
-        format!("{WEIGHTS_FILE} does not fit the network in {CONFIG_FILE} ({first})")
+        format!("{file} does not fit {network} ({first})")
     })?;
     if !result.errors.is_empty() || !result.missing.is_empty() {
         let missing: Vec<&str> = result
@@ -55,10 +66,10 @@ pub fn load_unet(info: &WeightsInfo, bytes: Vec<u8>, device: &Device) -> Result<
             .take(3)
             .collect();
         return Err(format!(
-            "{WEIGHTS_FILE} does not fit the network in {CONFIG_FILE}: {} errors ({:?}), missing {missing:?}",
+            "{file} does not fit {network}: {} errors ({:?}), missing {missing:?}",
             result.errors.len(),
             result.errors.first()
         ));
     }
-    Ok(model)
+    Ok(())
 }
