@@ -19,13 +19,7 @@ pub fn draw<DB: DrawingBackend>(
     let root = canvas.area()?;
     root.fill(&theme.paper).map_err(err)?;
     let Some(bound) = bound.filter(|b| b.terms.len() >= 2) else {
-        root.draw(&Text::new(
-            "Train the model, then compute the bound: its terms appear here.",
-            (canvas.px(12.0) as i32, canvas.px(20.0) as i32),
-            canvas.font(13.0),
-        ))
-        .map_err(err)?;
-        return root.present().map_err(err);
+        return canvas.note("Train the model, then compute the bound: its terms appear here.");
     };
     let (_, h) = root.dim_in_pixel();
     let (top, bottom) = root.split_vertically((h as f64 * 0.62) as u32);

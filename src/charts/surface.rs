@@ -94,6 +94,15 @@ impl<'a, DB: DrawingBackend> Surface<'a, DB> {
             .into_font()
             .color(&self.theme.ink)
     }
+
+    /// A chart with nothing to show yet: `text` at the top left of the paper.
+    pub fn note(&self, text: &str) -> Result<(), String> {
+        let root = self.area()?;
+        root.fill(&self.theme.paper).map_err(err)?;
+        let at = (self.px(12.0) as i32, self.px(20.0) as i32);
+        root.draw(&Text::new(text, at, self.font(13.0))).map_err(err)?;
+        root.present().map_err(err)
+    }
 }
 
 /// Draws many dots of one colour, clipped to the plotting area.

@@ -55,13 +55,7 @@ pub fn draw<DB: DrawingBackend>(
     let root = canvas.area()?;
     root.fill(&theme.paper).map_err(err)?;
     let Some(sweep) = sweep else {
-        root.draw(&Text::new(
-            "The measured trade-offs load with the digit model.",
-            (canvas.px(12.0) as i32, canvas.px(20.0) as i32),
-            canvas.font(13.0),
-        ))
-        .map_err(err)?;
-        return root.present().map_err(err);
+        return canvas.note("The measured trade-offs load with the digit model.");
     };
     let (w, _) = root.dim_in_pixel();
     let (left, right) = root.split_horizontally(w / 2);

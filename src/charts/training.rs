@@ -115,13 +115,7 @@ pub fn draw_quality<DB: DrawingBackend>(
     let root = canvas.area()?;
     root.fill(&canvas.theme().paper).map_err(err)?;
     let Some((results, floor)) = quality else {
-        root.draw(&Text::new(
-            "Sample quality against the number of steps appears after training.",
-            (canvas.px(12.0) as i32, canvas.px(20.0) as i32),
-            canvas.font(13.0),
-        ))
-        .map_err(err)?;
-        return root.present().map_err(err);
+        return canvas.note("Sample quality against the number of steps appears after training.");
     };
     let positive = |d: f64| d.max(1e-5);
     let hi = results.iter().map(|r| r.2).fold(0.05, f64::max) * 1.5;
