@@ -75,7 +75,7 @@ pub struct SweepArgs {
     /// Seed of the noise (every setting starts from the same noise).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Settings sampled at once [default: one per core].
+    /// Threads sampling at once [default: one per core].
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -298,7 +298,9 @@ impl Judging {
         }
     }
 
-    /// Samples and judges every setting, `threads` settings at a time.
+    /// Samples and judges every setting. The work is cut into batches of [`BATCH`] digits that
+    /// `threads` threads take in turn, the longest settings' first, so that many cores finish
+    /// together (a setting of 100 steps alone is most of the work).
     fn measure(
         &self,
         grid: &[Setting],
@@ -315,57 +317,67 @@ impl Judging {
             )
             .expect("valid template"),
         );
-        // The longest settings first, so that no core is left with one long setting at the end.
+        let batches = n.div_ceil(BATCH);
         let cost = |s: &Setting| s.steps * if s.guidance > 0.0 { 2 } else { 1 };
-        let mut order: Vec<usize> = (0..grid.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(cost(&grid[i])));
+        let mut order: Vec<(usize, usize)> = (0..grid.len())
+            .flat_map(|i| (0..batches).map(move |b| (i, b)))
+            .collect();
+        order.sort_by_key(|&(i, b)| (std::cmp::Reverse(cost(&grid[i])), i, b));
         let next = AtomicUsize::new(0);
-        let done: Mutex<Vec<(usize, anyhow::Result<Sampled>)>> = Mutex::new(Vec::new());
+        let done: Mutex<Vec<((usize, usize), anyhow::Result<Batch>)>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
-            for _ in 0..threads.min(grid.len()) {
+            for _ in 0..threads.min(order.len()) {
                 scope.spawn(|| {
                     let model = match load_unet(&self.info, self.weights.clone(), &self.device) {
                         Ok(m) => m,
                         Err(e) => {
                             done.lock()
                                 .expect("no panics")
-                                .push((usize::MAX, Err(anyhow!(e))));
+                                .push(((usize::MAX, 0), Err(anyhow!(e))));
                             return;
                         }
                     };
-                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let setting = &grid[i];
+                    while let Some(&(i, b)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let labels: Vec<Option<u8>> = (b * BATCH..n.min((b + 1) * BATCH))
+                            .map(|k| Some((k % 10) as u8))
+                            .collect();
                         let started = Instant::now();
-                        let result = sample(setting, n, seed, &model, &schedule, &self.device, &bar).map(
-                            |(images, evaluations)| Sampled {
-                                images,
-                                evaluations,
-                                seconds_per_digit: started.elapsed().as_secs_f64() / n as f64,
-                            },
-                        );
-                        done.lock().expect("no panics").push((i, result));
+                        let result =
+                            sample(&grid[i], &labels, seed, b, &model, &schedule, &self.device, &bar).map(
+                                |(images, evaluations)| Batch {
+                                    images,
+                                    evaluations,
+                                    seconds: started.elapsed().as_secs_f64(),
+                                },
+                            );
+                        done.lock().expect("no panics").push(((i, b), result));
                     }
                 });
             }
         });
         bar.finish_and_clear();
         let mut done = done.into_inner().expect("no panics");
-        done.sort_by_key(|(i, _)| *i);
+        done.sort_by_key(|(key, _)| *key);
+        if let Some(((usize::MAX, _), _)) = done.last() {
+            done.pop().expect("just seen").1?;
+        }
         let asked: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
         let mut measured = Vec::new();
-        for (i, result) in done {
-            let Sampled {
-                images,
-                evaluations,
-                seconds_per_digit,
-            } = result?;
-            let pixels: Vec<f32> = images.iter().flatten().copied().collect();
+        for (i, setting) in grid.iter().enumerate() {
+            let (mut pixels, mut evaluations, mut seconds) = (Vec::with_capacity(n * PIXELS), 0, 0.0);
+            for (_, result) in done.drain(..batches) {
+                let batch = result?;
+                pixels.extend(batch.images.iter().flatten());
+                evaluations += batch.evaluations;
+                seconds += batch.seconds;
+            }
             let m = Measured {
-                setting: grid[i].clone(),
+                setting: setting.clone(),
                 scores: self.score(&pixels, &asked),
-                evaluations,
-                seconds_per_digit,
+                evaluations: evaluations / n,
+                seconds_per_digit: seconds / n as f64,
             };
+            debug_assert_eq!(pixels.len(), n * PIXELS, "setting {i}");
             println!("{}: {}", name(&m.setting), describe(&m.scores));
             measured.push(m);
         }
@@ -373,54 +385,54 @@ impl Judging {
     }
 }
 
-/// One setting's digits, and what they cost.
-struct Sampled {
+/// One batch of a setting's digits, and what it cost.
+struct Batch {
     images: Vec<Image>,
-    /// Network evaluations per digit.
+    /// Network evaluations, summed over the batch's digits.
     evaluations: usize,
-    seconds_per_digit: f64,
+    seconds: f64,
 }
 
-/// `n` digits (classes in turn) at `setting`, and the network evaluations each took.
+/// The digits of `labels` at `setting`, as batch number `batch` of a setting (which fixes its
+/// noise), and the network evaluations they took.
+#[allow(clippy::too_many_arguments)]
 fn sample(
     setting: &Setting,
-    n: usize,
+    labels: &[Option<u8>],
     seed: u64,
+    batch: usize,
     model: &diffusion_playground::model::unet::UNet,
     schedule: &diffusion_playground::math::NoiseSchedule,
     device: &Device,
     bar: &ProgressBar,
 ) -> anyhow::Result<(Vec<Image>, usize)> {
-    let mut images = Vec::with_capacity(n);
     let mut evaluations = 0;
-    let labels: Vec<Option<u8>> = (0..n).map(|i| Some((i % 10) as u8)).collect();
-    for (batch, chunk) in labels.chunks(BATCH).enumerate() {
-        let request = DigitRequest {
-            labels: chunk.to_vec(),
-            guidance: setting.guidance,
-            guided: setting.interval.map_or(0..=0, |[lo, hi]| lo..=hi),
-            sampler: Sampler::Ddim { eta: setting.eta },
-            steps: setting.steps,
-            seed: seed.wrapping_mul(1_000_003).wrapping_add(batch as u64),
-        };
-        let mut chain = DigitChain::new(schedule, request);
-        while let Some(inputs) = chain.inputs() {
-            evaluations += inputs.labels.len();
-            let out = diffusion_playground::model::digits::forward_lazy(model, inputs, device)
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| anyhow!("{e:?}"))?;
-            chain.advance(schedule, &out);
-            bar.inc(chunk.len() as u64);
-        }
-        images.extend(
-            chain
-                .images
-                .iter()
-                .map(|x| x.map(|v| f32::from(diffusion_playground::data::mnist::to_byte(v)) / 127.5 - 1.0)),
-        );
+    let request = DigitRequest {
+        labels: labels.to_vec(),
+        guidance: setting.guidance,
+        guided: setting.interval.map_or(0..=0, |[lo, hi]| lo..=hi),
+        sampler: Sampler::Ddim { eta: setting.eta },
+        steps: setting.steps,
+        seed: seed.wrapping_mul(1_000_003).wrapping_add(batch as u64),
+    };
+    let mut chain = DigitChain::new(schedule, request);
+    while let Some(inputs) = chain.inputs() {
+        evaluations += inputs.labels.len();
+        let out = diffusion_playground::model::digits::forward_lazy(model, inputs, device)
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chain.advance(schedule, &out);
+        bar.inc(labels.len() as u64);
     }
-    Ok((images, evaluations / n))
+    Ok((
+        chain
+            .images
+            .iter()
+            .map(|x| x.map(|v| f32::from(diffusion_playground::data::mnist::to_byte(v)) / 127.5 - 1.0))
+            .collect(),
+        evaluations,
+    ))
 }
 
 fn agreement(predicted: &[u8], asked: impl Iterator<Item = u8>) -> f64 {
