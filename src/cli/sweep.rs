@@ -324,7 +324,7 @@ impl Judging {
             .collect();
         order.sort_by_key(|&(i, b)| (std::cmp::Reverse(cost(&grid[i])), i, b));
         let next = AtomicUsize::new(0);
-        let done: Mutex<Vec<((usize, usize), anyhow::Result<Batch>)>> = Mutex::new(Vec::new());
+        let done: Mutex<Vec<(Key, anyhow::Result<Batch>)>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..threads.min(order.len()) {
                 scope.spawn(|| {
@@ -384,6 +384,9 @@ impl Judging {
         Ok(measured)
     }
 }
+
+/// Which setting, and which batch of it.
+type Key = (usize, usize);
 
 /// One batch of a setting's digits, and what it cost.
 struct Batch {
