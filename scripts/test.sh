@@ -38,5 +38,7 @@ bench_dir="$(mktemp -d)"
 echo "native training with the defaults (the page's network, batch and steps; burn flex on one core):"
 target/release/diffusion swissroll train --out "$bench_dir/model"
 rm -rf "$bench_dir"
+echo "the digit U-Net natively on one thread (scripts/bench-native.sh adds PyTorch's side where it is installed):"
+target/release/examples/unet_grid
 
 say "all tests passed in $((SECONDS - started)) s"

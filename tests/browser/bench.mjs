@@ -87,12 +87,18 @@ try {
     console.log(`training steps/s, ${activation}: ${rows.join(', ')}; burn is ${(ours / fastest).toFixed(1)}x TensorFlow.js's fastest backend here`);
   }
   await page.context().close();
-  // The digits panel: the first grid of 16 digits on the CPU fallback: as the page starts (DDIM
-  // in 10 steps, guidance w = 0.5 at every step), then without guidance (one pass a step).
+  // The digits panel: the first grid of 16 digits on the CPU fallback: as the page starts (the
+  // sweep's defaults, `sampling::digits::DEFAULTS`: DDIM in 25 steps, w = 0.5 on t in 350..650,
+  // 32 network passes a digit), then in 10 steps (12 passes), then without guidance in 25 (25).
   {
     const page = await openPage(browser, `${server.url}?panel=digits`);
     await waitForBackend(page);
     await firstGrid(page, 'the CPU fallback, as the page starts');
+    await page.fill('#digits-steps', '10');
+    await page.locator('#digits-steps').dispatchEvent('change');
+    await firstGrid(page, 'the CPU fallback, 10 steps (12 network passes a digit)');
+    await page.fill('#digits-steps', '25');
+    await page.locator('#digits-steps').dispatchEvent('change');
     await page.fill('#digits-guidance', '0');
     await firstGrid(page, 'the CPU fallback, guidance w = 0 (one network pass a step)');
     await page.context().close();
