@@ -1,6 +1,7 @@
 //! burn on top of the math: networks and tensor work on whichever device the caller chose
 //! (WebGPU, or the flex CPU backend), shared by the page and the command line.
 //!
+//! - [`activation`]: SiLU in the elementwise kernels burn-flex vectorises.
 //! - [`points`]: moving 2-D points between plain slices and tensors.
 //! - [`forward`]: the forward process `q(x_t | x_0)` on a batch of tensors.
 //! - [`embedding`], [`denoiser`]: the 2-D denoiser and its time embedding.
@@ -12,6 +13,7 @@
 //! - [`judge`]: the classifier that judges sampled digits (trained by `scripts/judge_mnist.py`).
 //! - [`weights`]: loading the shipped U-Net weights (safetensors from the PyTorch trainer).
 
+pub mod activation;
 pub mod denoiser;
 pub mod digits;
 pub mod embedding;

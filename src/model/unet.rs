@@ -13,8 +13,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{
     Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d,
 };
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::activation::silu;
 
 use super::embedding::{time_embedding_with, time_frequencies};
 
