@@ -50,7 +50,7 @@ pub struct SampleArgs {
     /// ddpm or ddim.
     #[arg(long, default_value = "ddim")]
     sampler: String,
-    /// Reverse steps [default: 10 for ddim, T for ddpm].
+    /// Reverse steps [default: 25 for ddim (sampling::digits::DEFAULTS), T for ddpm].
     #[arg(long)]
     steps: Option<usize>,
     /// DDIM's eta (0: deterministic; 1: DDPM's noise at every step).
@@ -189,7 +189,7 @@ pub(super) fn parse_interval(text: &str) -> Result<RangeInclusive<usize>, String
 }
 
 /// `model::digits::GUIDED`, as the flag spells it (clap needs a constant string).
-const DEFAULT_INTERVAL: &str = "0:1000";
+const DEFAULT_INTERVAL: &str = "350:650";
 
 #[cfg(test)]
 mod tests {

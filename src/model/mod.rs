@@ -2,6 +2,7 @@
 //! (WebGPU, or the flex CPU backend), shared by the page and the command line.
 //!
 //! - [`activation`]: SiLU in the elementwise kernels burn-flex vectorises.
+//! - [`conv`]: the U-Net's convolutions when sampling on the CPU, without burn-flex's copies.
 //! - [`points`]: moving 2-D points between plain slices and tensors.
 //! - [`forward`]: the forward process `q(x_t | x_0)` on a batch of tensors.
 //! - [`embedding`], [`denoiser`]: the 2-D denoiser and its time embedding.
@@ -14,6 +15,7 @@
 //! - [`weights`]: loading the shipped U-Net weights (safetensors from the PyTorch trainer).
 
 pub mod activation;
+pub mod conv;
 pub mod denoiser;
 pub mod digits;
 pub mod embedding;

@@ -17,6 +17,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::activation::silu;
+use super::conv::conv2d;
 
 use super::embedding::{time_embedding_with, time_frequencies};
 
@@ -119,11 +120,11 @@ impl UNet {
         let class = class.reshape([batch, e]); // [batch, e]
         let emb = self.time_out.forward(silu(self.time_in.forward(t_emb))) + class; // [batch, e]
 
-        let h = self.input.forward(x_t); // [b, c1, 28, 28]
+        let h = conv2d(&self.input, x_t); // [b, c1, 28, 28]
         let skip1 = self.down1.forward(h, &emb); // [b, c1, 28, 28]
-        let h = self.pool1.forward(skip1.clone()); // [b, c1, 14, 14]
+        let h = conv2d(&self.pool1, skip1.clone()); // [b, c1, 14, 14]
         let skip2 = self.down2.forward(h, &emb); // [b, c2, 14, 14]
-        let h = self.pool2.forward(skip2.clone()); // [b, c2, 7, 7]
+        let h = conv2d(&self.pool2, skip2.clone()); // [b, c2, 7, 7]
         let mut h = self.mid1.forward(h, &emb); // [b, c3, 7, 7]
         if let Some(attention) = &self.attention {
             h = attention.forward(h);
@@ -133,7 +134,7 @@ impl UNet {
         let h = self.up2.forward(Tensor::cat(vec![h, skip2], 1), &emb); // [b, c2, 14, 14]
         let h = upsample(h); // [b, c2, 28, 28]
         let h = self.up1.forward(Tensor::cat(vec![h, skip1], 1), &emb); // [b, c1, 28, 28]
-        self.output.forward(silu(self.out_norm.forward(h))) // [b, 1, 28, 28]
+        conv2d(&self.output, silu(self.out_norm.forward(h))) // [b, 1, 28, 28]
     }
 }
 
@@ -171,9 +172,9 @@ impl ResBlock {
     }
 
     fn forward(&self, x: Tensor<4>, emb: &Tensor<2>) -> Tensor<4> {
-        let h = self.conv1.forward(silu(self.norm1.forward(x.clone()))); // [b, o, h, w]
+        let h = conv2d(&self.conv1, silu(self.norm1.forward(x.clone()))); // [b, o, h, w]
         let shift = self.emb.forward(silu(emb.clone())).unsqueeze_dims::<4>(&[2, 3]); // [b, o, 1, 1]
-        let h = self.conv2.forward(silu(self.norm2.forward(h + shift))); // [b, o, h, w]
+        let h = conv2d(&self.conv2, silu(self.norm2.forward(h + shift))); // [b, o, h, w]
         let skip = match &self.skip {
             Some(conv) => conv.forward(x),
             None => x,

@@ -1,0 +1,205 @@
+//! The U-Net's convolutions when sampling on the CPU. burn-flex lowers a convolution to a
+//! matrix product too, but first turns the input into channels-last order and back, one element
+//! at a time, and that copying was a third of the whole forward pass (perf, natively). Here the
+//! input stays in burn's channels-first order: each row of the lowered matrix is a shifted copy
+//! of one input plane, made of whole row segments, and one batched matrix product (burn's, so
+//! the same SIMD kernels) finishes the convolution.
+//!
+//! Only for what it is measured on: burn-flex without autodiff (sampling), no groups, no
+//! dilation, the same padding on every side, kernels larger than 1x1. Training, WebGPU and
+//! everything else go through burn's own `Conv2d::forward`; `tests` checks that both agree.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Images lowered at a time: bounds the lowered matrix (9 times the input) to about 16 MB for
+/// the U-Net's widest layer, whatever the batch.
+const CHUNK: usize = 8;
+
+/// `conv.forward(x)`, faster where it applies (see the module's documentation).
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let device = x.device();
+    let [kh, kw] = conv.kernel_size;
+    let pad = match conv.padding {
+        PaddingConfig2d::Explicit(top, left, bottom, right)
+            if top == left && left == bottom && bottom == right =>
+        {
+            top
+        }
+        PaddingConfig2d::Valid => 0,
+        _ => return conv.forward(x),
+    };
+    if x.is_autodiff()
+        || device != Device::flex()
+        || conv.groups != 1
+        || conv.dilation != [1, 1]
+        || kh * kw == 1
+    {
+        return conv.forward(x);
+    }
+    let [batch, channels, h, w] = x.dims();
+    let [stride_y, stride_x] = conv.stride;
+    let (oh, ow) = (
+        (h + 2 * pad - kh) / stride_y + 1,
+        (w + 2 * pad - kw) / stride_x + 1,
+    );
+    let weight = conv.weight.val();
+    let [out_channels, ..] = weight.dims();
+    let k = channels * kh * kw;
+    let weight = weight.reshape([1, out_channels, k]);
+    let pixels: Vec<f32> = x
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("burn-flex's float tensors are f32 here");
+    let geometry = Geometry {
+        channels,
+        h,
+        w,
+        kh,
+        kw,
+        pad,
+        stride: [stride_y, stride_x],
+        out: [oh, ow],
+    };
+    let mut outputs = Vec::with_capacity(batch.div_ceil(CHUNK));
+    for first in (0..batch).step_by(CHUNK) {
+        let n = CHUNK.min(batch - first);
+        let image = channels * h * w;
+        let cols = geometry.lower(&pixels[first * image..(first + n) * image], n);
+        let cols = Tensor::<3>::from_data(TensorData::new(cols, [n, k, oh * ow]), &device);
+        outputs.push(weight.clone().matmul(cols)); // [n, o, oh * ow]
+    }
+    let mut out = if outputs.len() == 1 {
+        outputs.remove(0)
+    } else {
+        Tensor::cat(outputs, 0)
+    };
+    if let Some(bias) = &conv.bias {
+        out = out + bias.val().reshape([1, out_channels, 1]);
+    }
+    out.reshape([batch, out_channels, oh, ow])
+}
+
+/// The shapes of one convolution.
+struct Geometry {
+    channels: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    pad: usize,
+    stride: [usize; 2],
+    out: [usize; 2],
+}
+
+impl Geometry {
+    /// The lowered matrix of `n` channels-first images: for each image, a row per (channel,
+    /// kernel row, kernel column) holding the input pixel each output pixel sees there (zero in
+    /// the padding). `[n, channels * kh * kw, oh * ow]`, row-major.
+    fn lower(&self, images: &[f32], n: usize) -> Vec<f32> {
+        let Self {
+            channels,
+            h,
+            w,
+            kh,
+            kw,
+            pad,
+            stride: [sy, sx],
+            out: [oh, ow],
+        } = *self;
+        let k = channels * kh * kw;
+        let mut cols = vec![0.0_f32; n * k * oh * ow];
+        for (image, cols) in images
+            .chunks_exact(channels * h * w)
+            .zip(cols.chunks_exact_mut(k * oh * ow))
+        {
+            for (c, plane) in image.chunks_exact(h * w).enumerate() {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let row = &mut cols[((c * kh + ky) * kw + kx) * oh * ow..][..oh * ow];
+                        // The output columns whose input column ox * sx + kx - pad is inside.
+                        let first = pad.saturating_sub(kx).div_ceil(sx);
+                        let last = ((w + pad).saturating_sub(kx)).div_ceil(sx).min(ow);
+                        if first >= last {
+                            continue;
+                        }
+                        for oy in 0..oh {
+                            let Some(iy) = (oy * sy + ky).checked_sub(pad).filter(|&iy| iy < h) else {
+                                continue;
+                            };
+                            let src = &plane[iy * w..][..w];
+                            let dst = &mut row[oy * ow..][..ow];
+                            if sx == 1 {
+                                let start = first + kx - pad;
+                                dst[first..last].copy_from_slice(&src[start..start + (last - first)]);
+                            } else {
+                                for ox in first..last {
+                                    dst[ox] = src[ox * sx + kx - pad];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn agrees_with_burns_convolution() {
+        let device = Device::flex();
+        // (in, out, kernel, stride, padding, side, batch): the U-Net's shapes and some others.
+        for (i, o, k, s, p, side, batch) in [
+            (1, 16, 3, 1, 1, 28, 3),
+            (16, 16, 3, 2, 1, 28, 2),
+            (48, 16, 3, 1, 1, 28, 9),
+            (32, 32, 3, 2, 1, 14, 1),
+            (32, 32, 3, 1, 1, 7, 17),
+            (3, 5, 5, 1, 2, 9, 2),
+            (4, 2, 3, 2, 0, 8, 2),
+            (2, 3, 3, 1, 0, 5, 1),
+            (2, 3, 3, 3, 1, 10, 2),
+        ] {
+            let conv = Conv2dConfig::new([i, o], [k, k])
+                .with_stride([s, s])
+                .with_padding(if p == 0 {
+                    PaddingConfig2d::Valid
+                } else {
+                    PaddingConfig2d::Explicit(p, p, p, p)
+                })
+                .init(&device);
+            let x = Tensor::<4>::random([batch, i, side, side], Distribution::Normal(0.0, 1.0), &device);
+            let expected = conv.forward(x.clone());
+            let ours = conv2d(&conv, x);
+            assert_eq!(
+                ours.dims(),
+                expected.dims(),
+                "shape for {i}->{o} k{k} s{s} p{p} at {side}"
+            );
+            let diff: f32 = (ours - expected).abs().max().into_scalar();
+            assert!(
+                diff < 1e-4,
+                "{i}->{o} k{k} s{s} p{p} at {side}: differs by {diff}"
+            );
+        }
+    }
+
+    #[test]
+    fn training_keeps_burns_convolution_and_its_gradients() {
+        let device = Device::flex().autodiff();
+        let conv = Conv2dConfig::new([2, 3], [3, 3])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(&device);
+        let x = Tensor::<4>::random([2, 2, 6, 6], Distribution::Normal(0.0, 1.0), &device);
+        let grads = conv2d(&conv, x).sum().backward();
+        assert!(conv.weight.grad(&grads).is_some());
+    }
+}
