@@ -7,7 +7,6 @@ evaluations), and the floating-point operations of both, counted by PyTorch's Fl
     python3 scripts/bench_unet_torch.py     # bash scripts/bench-native.sh runs both sides
 """
 
-import json
 import os
 import sys
 import time
@@ -16,7 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train_mnist import NO_LABEL, SIDE, UNet, linear_alpha_bar, load_safetensors  # noqa: E402
+from train_mnist import NO_LABEL, SIDE, linear_alpha_bar, load_unet  # noqa: E402
 
 BATCH = 16
 STEPS = 25
@@ -35,13 +34,7 @@ def median(runs, f):
 
 def main():
     torch.set_num_threads(1)
-    root = os.path.join(os.path.dirname(__file__), "..", "assets", "mnist")
-    with open(os.path.join(root, "unet.json")) as f:
-        record = json.load(f)
-    config = {k: record[k] for k in ("channels", "embedding", "time_frequencies", "groups", "attention")}
-    model = UNet(**config)
-    model.load_state_dict({k: v.float() for k, v in load_safetensors(os.path.join(root, "unet.safetensors")).items()})
-    model.eval()
+    model, record = load_unet(os.path.join(os.path.dirname(__file__), "..", "assets", "mnist"))
     x = torch.randn(BATCH, 1, SIDE, SIDE, generator=torch.Generator().manual_seed(0))
     t = torch.full((BATCH,), 500)
     y = torch.full((BATCH,), NO_LABEL)

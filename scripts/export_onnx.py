@@ -6,25 +6,18 @@ the predicted noise, [batch, 1, 28, 28]. The batch is dynamic.
     python3 scripts/export_onnx.py target/unet.onnx     # needs torch and onnx (pip)
 """
 
-import json
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train_mnist import NO_LABEL, SIDE, UNet, load_safetensors  # noqa: E402
+from train_mnist import NO_LABEL, SIDE, load_unet  # noqa: E402
 
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "target/unet.onnx"
-    root = os.path.join(os.path.dirname(__file__), "..", "assets", "mnist")
-    with open(os.path.join(root, "unet.json")) as f:
-        record = json.load(f)
-    config = {k: record[k] for k in ("channels", "embedding", "time_frequencies", "groups", "attention")}
-    model = UNet(**config)
-    model.load_state_dict({k: v.float() for k, v in load_safetensors(os.path.join(root, "unet.safetensors")).items()})
-    model.eval()
+    model, _ = load_unet(os.path.join(os.path.dirname(__file__), "..", "assets", "mnist"))
     x = torch.randn(16, 1, SIDE, SIDE)
     t = torch.full((16,), 500, dtype=torch.int64)
     y = torch.full((16,), NO_LABEL, dtype=torch.int64)

@@ -173,6 +173,18 @@ def load_safetensors(path):
     return out
 
 
+def load_unet(directory):
+    """The U-Net saved in DIRECTORY (unet.json and unet.safetensors, e.g. assets/mnist) in float32
+    and eval mode, and its record."""
+    with open(os.path.join(directory, "unet.json")) as f:
+        record = json.load(f)
+    config = {k: record[k] for k in ("channels", "embedding", "time_frequencies", "groups", "attention")}
+    model = UNet(**config)
+    model.load_state_dict({k: v.float() for k, v in load_safetensors(os.path.join(directory, "unet.safetensors")).items()})
+    model.eval()
+    return model, record
+
+
 def save_safetensors(path, tensors):
     """Writes the safetensors format (a JSON header, then the raw little-endian tensors)."""
     header, chunks, offset = {}, [], 0
