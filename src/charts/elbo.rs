@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::mathml::math;
-use super::{Surface, err, num, tick};
+use super::{Corner, Legend, Surface, err, num, tick};
 use crate::math::NoiseSchedule;
 use crate::sampling::elbo::{Elbo, epsilon_weight};
 
@@ -97,9 +97,9 @@ pub fn draw<DB: DrawingBackend>(
     let bound_style = theme.noised.stroke_width(canvas.px(2.0));
     chart
         .draw_series(LineSeries::new(weights, bound_style))
-        .map_err(err)?
-        .label("the bound: λ_t")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], bound_style));
+        .map_err(err)?;
+    let mut legend = Legend::new(canvas);
+    legend.line("the bound: λ_t", bound_style);
     let simple_style = theme.target.stroke_width(canvas.px(2.0));
     chart
         .draw_series(DashedLineSeries::new(
@@ -108,17 +108,9 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(4.0),
             simple_style,
         ))
-        .map_err(err)?
-        .label("L_simple: 1")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], simple_style));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(theme.paper.mix(0.85))
-        .border_style(theme.frame)
-        .label_font(canvas.font(12.0))
-        .draw()
         .map_err(err)?;
+    legend.line("L_simple: 1", simple_style);
+    legend.draw(&chart, Corner::UpperRight)?;
     root.present().map_err(err)
 }
 

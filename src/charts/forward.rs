@@ -3,8 +3,8 @@
 use plotters::prelude::*;
 
 use super::mathml::math;
+use super::{Corner, Legend, Scene, num, plane, plane_frame};
 use super::{Frame, Surface, dots, err};
-use super::{Scene, legend, legend_entry, num, plane, plane_frame};
 
 /// The square of data space shown; wide enough for `N(0, I)` at t = T.
 pub const RANGE: f64 = 3.2;
@@ -31,7 +31,7 @@ pub fn draw<DB: DrawingBackend>(
     x_t: &[[f32; 2]],
 ) -> Result<Frame, String> {
     let root = canvas.area()?;
-    let mut chart = plane(&root, canvas, RANGE, 7)?;
+    let chart = plane(&root, canvas, RANGE, 7)?;
     let r = canvas.px(1.6);
     let clip = chart.plotting_area().get_pixel_range();
     let coords = chart.as_coord_spec().clone();
@@ -52,14 +52,10 @@ pub fn draw<DB: DrawingBackend>(
         canvas.theme().noised,
         0.8,
     )?;
-    legend_entry(&mut chart, "x₀", r, canvas.theme().data)?;
-    legend_entry(
-        &mut chart,
-        &format!("x_t, t = {}", scene.params.t),
-        r,
-        canvas.theme().noised,
-    )?;
-    legend(&mut chart, canvas)?;
+    let mut legend = Legend::new(canvas);
+    legend.dot("x₀", r, canvas.theme().data);
+    legend.dot(format!("x_t, t = {}", scene.params.t), r, canvas.theme().noised);
+    legend.draw(&chart, Corner::UpperLeft)?;
     let frame = plane_frame(&chart, canvas, RANGE);
     root.present().map_err(err)?;
     Ok(frame)

@@ -7,6 +7,7 @@ pub mod describe;
 pub mod digits;
 pub mod elbo;
 pub mod forward;
+mod legend;
 pub mod mathml;
 pub mod posterior;
 pub mod schedule;
@@ -24,6 +25,7 @@ use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::Params;
+pub use legend::{Corner, Legend};
 pub use surface::{Clip, FastMarks, Frame, Surface, arrows, dots, err};
 pub use theme::{DARK, LIGHT, PROJECTOR, Theme};
 
@@ -176,36 +178,6 @@ pub fn plane_frame<DB: DrawingBackend>(chart: &PlaneChart<DB>, canvas: &Surface<
         y: -half..half,
         dpr: canvas.dpr,
     }
-}
-
-/// A legend entry for dots drawn in one batch (see [`dots`]).
-pub fn legend_entry<DB: DrawingBackend>(
-    chart: &mut PlaneChart<DB>,
-    label: &str,
-    r: u32,
-    color: RGBColor,
-) -> Result<(), String> {
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-        .map_err(err)?
-        .label(label)
-        .legend(move |(x, y)| Circle::new((x, y), r * 2, color.filled()));
-    Ok(())
-}
-
-/// The legend box of a plane chart, in its upper-left corner (where the data leaves room).
-pub fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut PlaneChart<'a, DB>,
-    canvas: &Surface<DB>,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(canvas.theme().paper.mix(0.85))
-        .border_style(canvas.theme().frame)
-        .label_font(canvas.font(12.0))
-        .draw()
-        .map_err(err)
 }
 
 /// An arrow from `from` to `to` in data coordinates, with a head `head` long (at most half the

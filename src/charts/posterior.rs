@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::mathml::math;
+use super::{Corner, Legend, PlaneChart, Scene, arrow, num, plane, plane_frame};
 use super::{Frame, Surface, dots, err};
-use super::{PlaneChart, Scene, arrow, legend, legend_entry, num, plane, plane_frame};
 use crate::math::exact::DataPosterior;
 
 /// The square of data space shown.
@@ -105,14 +105,15 @@ pub fn draw<DB: DrawingBackend>(
         .map(|(p, w)| (*p, (w / wmax).sqrt()))
         .collect();
     shaded_dots(canvas, &clip, &weighted, r, to_px, shade)?;
-    legend_entry(&mut chart, "x₀ⁱ, by Q(x₀ⁱ | x_t)", r, canvas.theme().weight)?;
+    let mut legend = Legend::new(canvas);
+    legend.dot("x₀ⁱ, by Q(x₀ⁱ | x_t)", r, canvas.theme().weight);
 
     // Partial targets, drawn where they matter.
     let partial: Vec<([f32; 2], f64)> = partial.into_iter().map(|(m, a)| (magnify(m), a)).collect();
     shaded_dots(canvas, &clip, &partial, r, to_px, |a| {
         (canvas.theme().partial, 0.15 + 0.85 * a)
     })?;
-    legend_entry(&mut chart, "μ̃(x_t, x₀ⁱ)", r, canvas.theme().partial)?;
+    legend.dot("μ̃(x_t, x₀ⁱ)", r, canvas.theme().partial);
 
     // The expected origin E[x_0 | x_t].
     chart
@@ -121,9 +122,10 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(6.0),
             canvas.theme().weight.stroke_width(canvas.px(2.0)),
         )))
-        .map_err(err)?
-        .label("E[x₀ | x_t]")
-        .legend(move |(x, y)| Circle::new((x, y), r * 3, canvas.theme().weight.stroke_width(2)));
+        .map_err(err)?;
+    legend.add("E[x₀ | x_t]", move |at| {
+        Circle::new(at, r * 3, canvas.theme().weight.stroke_width(2))
+    });
 
     // x_t, the arrow and the true target.
     let target = magnify(post.target);
@@ -140,9 +142,10 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(5.0),
             canvas.theme().target.filled(),
         )))
-        .map_err(err)?
-        .label("μ*(x_t)")
-        .legend(move |(x, y)| Circle::new((x, y), r * 3, canvas.theme().target.filled()));
+        .map_err(err)?;
+    legend.add("μ*(x_t)", move |at| {
+        Circle::new(at, r * 3, canvas.theme().target.filled())
+    });
     if let Some(learned) = scene.model.ready() {
         // The model's own step, beside the exact one, magnified the same way.
         let mean = magnify(learned.mean);
@@ -153,18 +156,17 @@ pub fn draw<DB: DrawingBackend>(
             .draw_series(std::iter::once(
                 EmptyElement::at(at(mean)) + Rectangle::new([(-side, -side), (side, side)], style),
             ))
-            .map_err(err)?
-            .label("model's μ_θ(x_t)")
-            .legend(move |(x, y)| {
-                Rectangle::new(
-                    [(x - 4, y - 4), (x + 4, y + 4)],
-                    canvas.theme().model.stroke_width(2),
-                )
-            });
+            .map_err(err)?;
+        legend.add("model's μ_θ(x_t)", move |(x, y)| {
+            Rectangle::new(
+                [(x - 4, y - 4), (x + 4, y + 4)],
+                canvas.theme().model.stroke_width(2),
+            )
+        });
     }
     cross(&mut chart, canvas, at(probe))?;
 
-    legend(&mut chart, canvas)?;
+    legend.draw(&chart, Corner::UpperLeft)?;
     if k > 1.0 {
         // Said on the chart itself, so a screenshot of it cannot mislead.
         let style = canvas.font(12.0).pos(Pos::new(HPos::Right, VPos::Bottom));

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::mathml::math;
-use super::{Scene, forward, legend, legend_entry, num, plane, plane_frame};
+use super::{Corner, Legend, Scene, forward, num, plane, plane_frame};
 use super::{Surface, arrows, dots, err};
 use crate::math::forward::Point;
 
@@ -43,10 +43,7 @@ pub fn compute(scene: &Scene) -> Option<Field> {
     if t == 0 || scene.data.is_empty() {
         return None;
     }
-    let exact: Vec<Point<2>> = grid()
-        .iter()
-        .map(|x| scene.schedule.data_score(scene.data, x, t))
-        .collect();
+    let exact = scene.schedule.data_scores(scene.data, &grid(), t);
     let norm = |s: &Point<2>| (s[0] as f64).hypot(s[1] as f64);
     let mut lengths: Vec<f64> = exact.iter().map(norm).collect();
     lengths.sort_by(f64::total_cmp);
@@ -88,7 +85,7 @@ pub fn draw<DB: DrawingBackend>(
     field: Option<&Field>,
 ) -> Result<(), String> {
     let root = canvas.area()?;
-    let mut chart = plane(&root, canvas, RANGE, 5)?;
+    let chart = plane(&root, canvas, RANGE, 5)?;
     let frame = plane_frame(&chart, canvas, RANGE);
     let r = canvas.px(1.4);
     let clip = chart.plotting_area().get_pixel_range();
@@ -102,13 +99,10 @@ pub fn draw<DB: DrawingBackend>(
         canvas.theme().noised,
         0.25,
     )?;
-    legend_entry(
-        &mut chart,
-        &format!("x_t, t = {}", scene.params.t),
-        r,
-        canvas.theme().noised,
-    )?;
+    let mut legend = Legend::new(canvas);
+    legend.dot(format!("x_t, t = {}", scene.params.t), r, canvas.theme().noised);
     let Some(field) = field else {
+        legend.draw(&chart, Corner::UpperLeft)?;
         return root.present().map_err(err);
     };
     let spacing = 2.0 * RANGE / GRID as f64;
@@ -139,11 +133,9 @@ pub fn draw<DB: DrawingBackend>(
         0.8,
     )?;
     let exact_style = canvas.theme().exact.mix(0.8).stroke_width(canvas.px(1.5));
-    chart
-        .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-        .map_err(err)?
-        .label("exact ∇ log q(x_t)")
-        .legend(move |(x, y)| PathElement::new([(x - 6, y), (x + 10, y)], exact_style));
+    legend.add("exact ∇ log q(x_t)", move |(x, y)| {
+        PathElement::new([(x - 6, y), (x + 10, y)], exact_style)
+    });
     if let Some(learned) = scene.model.ready() {
         let learned_arrows = grid()
             .iter()
@@ -160,13 +152,11 @@ pub fn draw<DB: DrawingBackend>(
             1.0,
         )?;
         let style = canvas.theme().model.stroke_width(canvas.px(2.0));
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-            .map_err(err)?
-            .label("learned −ε_θ / √(1 − ᾱ_t)")
-            .legend(move |(x, y)| PathElement::new([(x - 6, y), (x + 10, y)], style));
+        legend.add("learned −ε_θ / √(1 − ᾱ_t)", move |(x, y)| {
+            PathElement::new([(x - 6, y), (x + 10, y)], style)
+        });
     }
-    legend(&mut chart, canvas)?;
+    legend.draw(&chart, Corner::UpperLeft)?;
     let style = canvas.font(12.0).pos(Pos::new(HPos::Right, VPos::Bottom));
     let corner = (
         frame.px.end - canvas.px(6.0) as i32,

@@ -5,7 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::{Surface, err};
+use super::{Corner, Legend, Surface, err};
 use crate::sampling::sweep::{RIGHT, Setting, Sweep};
 
 /// What the panel is set to now.
@@ -67,6 +67,7 @@ pub fn draw<DB: DrawingBackend>(
     let interval = shown_interval(sweep, current);
     let curve = sweep.guidance_curve(interval);
     let w_max = curve.iter().map(|p| f64::from(p.0)).fold(1.0, f64::max);
+    let mut legend = Legend::sized(canvas, 11.0);
     let mut chart = ChartBuilder::on(&left)
         .margin(canvas.px(8.0))
         .caption(
@@ -99,17 +100,15 @@ pub fn draw<DB: DrawingBackend>(
             curve.iter().map(|(w, s)| (f64::from(*w), pct(s.right))),
             right_style,
         ))
-        .map_err(err)?
-        .label("right digit")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], right_style));
+        .map_err(err)?;
+    legend.line("right digit", right_style);
     chart
         .draw_series(LineSeries::new(
             curve.iter().map(|(w, s)| (f64::from(*w), pct(s.recall))),
             variety_style,
         ))
-        .map_err(err)?
-        .label("variety (recall)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], variety_style));
+        .map_err(err)?;
+    legend.line("variety (recall)", variety_style);
     let dot = canvas.px(3.0);
     for (series, colour) in [(true, theme.target), (false, theme.weight)] {
         chart
@@ -127,9 +126,8 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(4.0),
             real_style,
         ))
-        .map_err(err)?
-        .label("real digits' variety")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], real_style));
+        .map_err(err)?;
+    legend.line("real digits' variety", real_style);
     let bar_style = theme.target.mix(0.6).stroke_width(canvas.px(1.0));
     let bar = 100.0 * RIGHT;
     chart
@@ -139,21 +137,13 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(3.0),
             bar_style,
         ))
-        .map_err(err)?
-        .label(format!("{bar:.0} % right: the defaults' bar"))
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], bar_style));
+        .map_err(err)?;
+    legend.line(format!("{bar:.0} % right: the defaults' bar"), bar_style);
     let now = current.guidance.clamp(0.0, w_max);
     chart
         .draw_series(LineSeries::new([(now, 0.0), (now, 100.0)], mark))
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(theme.paper.mix(0.85))
-        .border_style(theme.frame)
-        .label_font(font.clone())
-        .draw()
-        .map_err(err)?;
+    legend.draw(&chart, Corner::LowerLeft)?;
 
     // Steps: distance to real digits (lower is better), log-scaled steps.
     let eta = shown_eta(sweep, current);
@@ -169,6 +159,7 @@ pub fn draw<DB: DrawingBackend>(
         .map(|m| m.scores.distance)
         .fold(sweep.real.distance, f64::max)
         * 1.1;
+    let mut legend = Legend::sized(canvas, 11.0);
     let mut chart = ChartBuilder::on(&right)
         .margin(canvas.px(8.0))
         .caption(format!("DDIM's steps (η = {eta})"), canvas.font(12.0))
@@ -196,9 +187,8 @@ pub fn draw<DB: DrawingBackend>(
             curve.iter().map(|(s, m)| (*s as f64, m.distance)),
             distance_style,
         ))
-        .map_err(err)?
-        .label("sampled digits")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], distance_style));
+        .map_err(err)?;
+    legend.line("sampled digits", distance_style);
     chart
         .draw_series(
             curve
@@ -213,21 +203,13 @@ pub fn draw<DB: DrawingBackend>(
             canvas.px(4.0),
             real_style,
         ))
-        .map_err(err)?
-        .label("real digits")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], real_style));
+        .map_err(err)?;
+    legend.line("real digits", real_style);
     let now = (current.steps as f64).clamp(s_lo, s_hi);
     chart
         .draw_series(LineSeries::new([(now, 0.0), (now, d_hi)], mark))
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(theme.paper.mix(0.85))
-        .border_style(theme.frame)
-        .label_font(font)
-        .draw()
-        .map_err(err)?;
+    legend.draw(&chart, Corner::UpperRight)?;
     root.present().map_err(err)
 }
 

@@ -3,7 +3,7 @@
 use plotters::prelude::*;
 
 use super::tick;
-use super::{Surface, dots, err};
+use super::{Corner, Legend, Surface, dots, err};
 use crate::math::forward::Point;
 use crate::sampling::Sampler;
 
@@ -150,9 +150,9 @@ pub fn draw_quality<DB: DrawingBackend>(
             canvas.px(4.0),
             floor_style,
         ))
-        .map_err(err)?
-        .label("two samples of the data")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], floor_style));
+        .map_err(err)?;
+    let mut legend = Legend::new(canvas);
+    legend.line("two samples of the data", floor_style);
     for (name, color, ddim) in [
         ("DDPM", canvas.theme().noised, false),
         ("DDIM, η = 0", canvas.theme().target, true),
@@ -165,9 +165,8 @@ pub fn draw_quality<DB: DrawingBackend>(
         let style = color.stroke_width(canvas.px(2.0));
         chart
             .draw_series(LineSeries::new(line.clone(), style))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+            .map_err(err)?;
+        legend.line(name, style);
         chart
             .draw_series(
                 line.into_iter()
@@ -175,13 +174,6 @@ pub fn draw_quality<DB: DrawingBackend>(
             )
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(canvas.theme().paper.mix(0.85))
-        .border_style(canvas.theme().frame)
-        .label_font(canvas.font(12.0))
-        .draw()
-        .map_err(err)?;
+    legend.draw(&chart, Corner::UpperRight)?;
     root.present().map_err(err)
 }
