@@ -17,6 +17,7 @@ use super::canvas::Canvas;
 use super::classroom::describe;
 use super::controls;
 use super::dom::{self, by_id, set_hidden, set_html, set_text};
+use super::layout;
 use super::training;
 use crate::charts::{self as panels, Learned, ModelView, Scene};
 use crate::charts::{Frame, Surface};
@@ -210,26 +211,37 @@ impl App {
             model,
         };
         // A panel is drawn when it is shown and on screen; one scrolled away is only marked
-        // stale, and drawn when it scrolls into view (see `wire_scroll`).
+        // stale, and drawn when it comes near the window (see `layout::on_change`).
         let mut stale = std::mem::take(&mut self.stale);
         let embedded = self.params.view.panel;
-        let mut show = |panel: Panel| {
+        let shown: Vec<Panel> = [
+            Panel::Schedule,
+            Panel::Forward,
+            Panel::Posterior,
+            Panel::Digits,
+            Panel::Score,
+        ]
+        .into_iter()
+        .filter(|&panel| {
             let wanted = embedded.is_none_or(|p| p == panel);
-            let on_screen = wanted && dom::on_screen(&format!("panel-{}", panel.name()));
-            if wanted && !on_screen {
+            let near = wanted && layout::near_window(&format!("panel-{}", panel.name()));
+            if wanted && !near {
                 stale.push(panel);
             }
-            on_screen
-        };
-
+            near
+        })
+        .collect();
+        let show = |panel| shown.contains(&panel);
         watch.lap("data and model");
+
+        // The canvases first, then the page's text: drawing text on a canvas after the page's
+        // text changed makes the browser restyle the page first (it resolves the canvas's font
+        // against it), once for every panel.
         if show(Panel::Schedule) {
             report(
                 "schedule",
                 Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c.surface()?)),
             );
-            set_html("schedule-formula", &panels::schedule::formula(&scene));
-            describe("schedule-desc", panels::describe::schedule(&scene));
             watch.lap("schedule");
         }
         if show(Panel::Forward) {
@@ -238,6 +250,38 @@ impl App {
                 .and_then(|c| panels::forward::draw(&scene, &c.surface()?, &x_t));
             self.forward_frame = frame.as_ref().ok().cloned();
             report("forward", frame);
+            watch.lap("forward");
+        }
+        let post = show(Panel::Posterior).then(|| panels::posterior::compute(&scene));
+        if let Some(post) = &post {
+            watch.lap("posterior: compute");
+            let frame = Canvas::fit("posterior-canvas")
+                .and_then(|c| panels::posterior::draw(&scene, &c.surface()?, post.as_ref()));
+            self.posterior_frame = frame.as_ref().ok().cloned();
+            report("posterior", frame);
+            watch.lap("posterior: draw");
+        }
+        if show(Panel::Digits) {
+            super::digits::draw_forward(&self.schedule, self.params.t);
+            super::digits::draw_tradeoff(&self.params);
+            watch.lap("digits");
+        }
+        let field = show(Panel::Score).then(|| panels::score::compute(&scene));
+        if let Some(field) = &field {
+            watch.lap("score: compute");
+            report(
+                "score",
+                Canvas::fit("score-canvas")
+                    .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
+            );
+            watch.lap("score: draw");
+        }
+
+        if show(Panel::Schedule) {
+            set_html("schedule-formula", &panels::schedule::formula(&scene));
+            describe("schedule-desc", panels::describe::schedule(&scene));
+        }
+        if show(Panel::Forward) {
             let drawing = self.params.data == DataSet::Drawn;
             set_hidden("drawing-tools", !drawing);
             if let Some(body) = dom::document().body() {
@@ -254,15 +298,8 @@ impl App {
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
             set_hidden("forward-warning", warning.is_none());
-            watch.lap("forward");
         }
-        if show(Panel::Posterior) {
-            let post = panels::posterior::compute(&scene);
-            watch.lap("posterior: compute");
-            let frame = Canvas::fit("posterior-canvas")
-                .and_then(|c| panels::posterior::draw(&scene, &c.surface()?, post.as_ref()));
-            self.posterior_frame = frame.as_ref().ok().cloned();
-            report("posterior", frame);
+        if let Some(post) = &post {
             set_html(
                 "posterior-formula",
                 &panels::posterior::formula(&scene, post.as_ref()),
@@ -271,26 +308,12 @@ impl App {
                 "posterior-desc",
                 panels::describe::posterior(&scene, post.as_ref()),
             );
-            watch.lap("posterior: draw");
         }
-
-        if show(Panel::Digits) {
-            super::digits::draw_forward(&self.schedule, self.params.t);
-            super::digits::draw_tradeoff(&self.params);
-            watch.lap("digits");
-        }
-        if show(Panel::Score) {
-            let field = panels::score::compute(&scene);
-            watch.lap("score: compute");
-            report(
-                "score",
-                Canvas::fit("score-canvas")
-                    .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
-            );
+        if let Some(field) = &field {
             set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
             describe("score-desc", panels::describe::score(&scene, field.as_ref()));
-            watch.lap("score: draw");
         }
+        watch.lap("text");
 
         self.stale = stale;
         PARTS.with(|p| *p.borrow_mut() = watch.parts);
@@ -800,16 +823,12 @@ fn wire_drawing(app: &Shared) -> Result<(), String> {
 
 fn wire_resize(app: &Shared) {
     let resize_app = app.clone();
+    // A new devicePixelRatio (the browser's zoom) needs sharper canvases.
     dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
-    // Panels skipped while off screen are drawn as they scroll into view.
+    // A canvas that changed size, or a panel skipped while off screen that scrolls near.
     let app = app.clone();
-    dom::on_window("scroll", move |_: Event| {
-        let due = app
-            .borrow()
-            .stale
-            .iter()
-            .any(|p| dom::on_screen(&format!("panel-{}", p.name())));
-        if due {
+    layout::on_change(move || {
+        if app.try_borrow_mut().is_ok() {
             App::redraw(&app);
         }
     });

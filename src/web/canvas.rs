@@ -6,7 +6,10 @@
 //! and arrows as single paths ([`FastMarks`]).
 
 use plotters::prelude::*;
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontTransform,
+};
 use plotters_canvas::CanvasBackend;
 
 /// plotters-canvas's error (a type it does not export by name).
@@ -14,7 +17,7 @@ type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use super::dom;
+use super::{dom, layout};
 use crate::charts::{Clip, FastMarks, LIGHT, Surface, Theme, err};
 
 thread_local! {
@@ -46,8 +49,8 @@ impl Canvas {
     pub fn fit(id: &str) -> Result<Self, String> {
         let element: HtmlCanvasElement = dom::by_id(id)?;
         let dpr = dom::window().device_pixel_ratio().max(1.0);
-        let css_w = element.client_width().max(1) as f64;
-        let css_h = element.client_height().max(1) as f64;
+        let (css_w, css_h) = layout::client_size(&element);
+        let (css_w, css_h) = (css_w.max(1) as f64, css_h.max(1) as f64);
         let (w, h) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
         if element.width() != w || element.height() != h {
             element.set_width(w);
@@ -59,10 +62,8 @@ impl Canvas {
     /// The CSS size of the canvas with this id, in whole pixels.
     pub fn css_size(id: &str) -> Result<(u32, u32), String> {
         let element: HtmlCanvasElement = dom::by_id(id)?;
-        Ok((
-            element.client_width().max(1) as u32,
-            element.client_height().max(1) as u32,
-        ))
+        let (w, h) = layout::client_size(&element);
+        Ok((w.max(1) as u32, h.max(1) as u32))
     }
 
     /// A canvas outside the page, the CSS size of the chart `like` on the page and `scale`
@@ -91,6 +92,7 @@ impl Canvas {
         let root = MeasuredCanvas {
             inner: backend,
             context: context(self)?,
+            font: Default::default(),
         }
         .into_drawing_area();
         Ok(Surface::with_fast(root, self.dpr, self).themed(theme()))
@@ -196,13 +198,41 @@ fn context(canvas: &Canvas) -> Result<CanvasRenderingContext2d, String> {
         .ok_or_else(|| "this browser gave no 2-D canvas context".to_string())
 }
 
-/// plotters' canvas backend, with text measured by the canvas itself (`measureText`).
+/// A failed canvas call, as a drawing error (plotters-canvas's own error type has no public
+/// constructor).
+fn canvas_error(e: wasm_bindgen::JsValue) -> DrawingErrorKind<CanvasError> {
+    DrawingErrorKind::FontError(format!("the canvas failed to draw text: {e:?}").into())
+}
+
+/// plotters' canvas backend, with text measured by the canvas itself (`measureText`) and the
+/// font set only when it changes.
 /// plotters measures text in the browser by adding a styled `<span>` to the page and reading
 /// its size: a full layout of the page for every axis label, which was most of a redraw's time
 /// (and needed `style-src-attr 'unsafe-inline'` in the page's Content-Security-Policy).
 pub struct MeasuredCanvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
+    /// The font last given to the context: the browser parses a font string each time it is
+    /// set (and restyles the page first if the page changed), and a chart sets the same one or
+    /// two fonts for all of its labels.
+    font: std::cell::RefCell<String>,
+}
+
+impl MeasuredCanvas {
+    /// Sets the context's font to `style`'s, unless it already is.
+    fn use_font<S: BackendTextStyle>(&self, style: &S) {
+        let font = format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str(),
+        );
+        let mut last = self.font.borrow_mut();
+        if *last != font {
+            self.context.set_font(&font);
+            *last = font;
+        }
+    }
 }
 
 impl DrawingBackend for MeasuredCanvas {
@@ -273,13 +303,54 @@ impl DrawingBackend for MeasuredCanvas {
         self.inner.fill_polygon(vert, style)
     }
 
+    /// plotters-canvas's text, with the font set only when it changes.
     fn draw_text<S: BackendTextStyle>(
         &mut self,
         text: &str,
         style: &S,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
-        self.inner.draw_text(text, style, pos)
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let turn = match style.transform() {
+            FontTransform::None => 0.0,
+            FontTransform::Rotate90 => 0.25,
+            FontTransform::Rotate180 => 0.5,
+            FontTransform::Rotate270 => 0.75,
+        } * std::f64::consts::TAU;
+        let ctx = &self.context;
+        let (mut x, mut y) = (f64::from(pos.0), f64::from(pos.1));
+        if turn != 0.0 {
+            ctx.save();
+            ctx.translate(x, y).map_err(canvas_error)?;
+            ctx.rotate(turn).map_err(canvas_error)?;
+            (x, y) = (0.0, 0.0);
+        }
+        ctx.set_text_baseline(match style.anchor().v_pos {
+            VPos::Top => "top",
+            VPos::Center => "middle",
+            VPos::Bottom => "bottom",
+        });
+        ctx.set_text_align(match style.anchor().h_pos {
+            HPos::Left => "start",
+            HPos::Right => "end",
+            HPos::Center => "center",
+        });
+        let BackendColor {
+            rgb: (r, g, b),
+            alpha,
+        } = color;
+        ctx.set_fill_style_str(&format!("rgba({r},{g},{b},{alpha})"));
+        self.use_font(style);
+        ctx.fill_text(text, x, y).map_err(canvas_error)?;
+        if turn != 0.0 {
+            // `restore` brings back the font the context had at `save`.
+            ctx.restore();
+            self.font.borrow_mut().clear();
+        }
+        Ok(())
     }
 
     fn estimate_text_size<S: BackendTextStyle>(
@@ -287,13 +358,7 @@ impl DrawingBackend for MeasuredCanvas {
         text: &str,
         style: &S,
     ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
-        // The same font string the backend draws with.
-        self.context.set_font(&format!(
-            "{} {}px {}",
-            style.style().as_str(),
-            style.size(),
-            style.family().as_str(),
-        ));
+        self.use_font(style);
         // Called through JavaScript: web-sys's `measure_text` needs a feature that would rebuild
         // the worker's wgpu for one call.
         let metrics = js_sys::Reflect::get(&self.context, &"measureText".into())

@@ -43,7 +43,10 @@ pub fn set_text(id: &str, text: &str) {
 /// Shows or hides an element, if it exists.
 pub fn set_hidden(id: &str, hidden: bool) {
     if let Ok(el) = by_id::<web_sys::HtmlElement>(id) {
-        el.set_hidden(hidden);
+        // Written only when it changes: every write makes the browser restyle the page.
+        if el.hidden() != hidden {
+            el.set_hidden(hidden);
+        }
     }
 }
 

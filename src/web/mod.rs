@@ -30,6 +30,7 @@ mod engine;
 mod export;
 mod fetch;
 mod gpu;
+mod layout;
 mod share;
 mod tour;
 mod training;
