@@ -148,23 +148,25 @@ pub fn plane<'a, DB: DrawingBackend>(
     labels: usize,
 ) -> Result<PlaneChart<'a, DB>, String> {
     let theme = canvas.theme();
-    root.fill(&theme.paper).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(canvas.px(8.0))
         .x_label_area_size(canvas.px(24.0))
         .y_label_area_size(canvas.px(30.0))
         .build_cartesian_2d(-half..half, -half..half)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(theme.grid_light)
-        .bold_line_style(theme.grid_bold)
-        .axis_style(theme.ink)
-        .x_labels(labels)
-        .y_labels(labels)
-        .label_style(canvas.font(11.0))
-        .draw()
-        .map_err(err)?;
+    canvas.backdrop(&format!("plane {half} {labels}"), || {
+        root.fill(&theme.paper).map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(theme.grid_light)
+            .bold_line_style(theme.grid_bold)
+            .axis_style(theme.ink)
+            .x_labels(labels)
+            .y_labels(labels)
+            .label_style(canvas.font(11.0))
+            .draw()
+            .map_err(err)
+    })?;
     Ok(chart)
 }
 

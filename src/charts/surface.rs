@@ -35,6 +35,13 @@ pub trait FastMarks {
         color: RGBColor,
         alpha: f64,
     ) -> Result<(), String>;
+
+    /// Puts back the picture kept by [`Self::keep`] under `key`, and says whether there was
+    /// one (`key` names everything the picture depends on besides the backend's own size).
+    fn put_back(&self, key: &str) -> bool;
+
+    /// Keeps the picture as it is now under `key`, for [`Self::put_back`].
+    fn keep(&self, key: &str);
 }
 
 /// A drawing area and the scale it is drawn at.
@@ -93,6 +100,23 @@ impl<'a, DB: DrawingBackend> Surface<'a, DB> {
         ("sans-serif", css * self.dpr * self.theme.scale)
             .into_font()
             .color(&self.theme.ink)
+    }
+
+    /// Draws what `draw` draws: a chart's backdrop (its paper, grid, axes and their labels,
+    /// which do not change while a slider moves). A backend that keeps pictures draws it once
+    /// for each `key` and then puts the kept picture back: a copy of pixels instead of a
+    /// hundred lines and a dozen labels.
+    pub fn backdrop(&self, key: &str, draw: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let key = format!("{key} in {}", self.theme.name);
+        match self.fast {
+            Some(fast) if fast.put_back(&key) => Ok(()),
+            Some(fast) => {
+                draw()?;
+                fast.keep(&key);
+                Ok(())
+            }
+            None => draw(),
+        }
     }
 
     /// A chart with nothing to show yet: `text` at the top left of the paper.

@@ -105,7 +105,8 @@ impl Canvas {
 }
 
 impl FastMarks for Canvas {
-    /// A dot is one `arc` call in one path with one fill.
+    /// A dot is one `arc` in one path with one fill, and the path is built by a loop in
+    /// JavaScript: called from wasm, each `arc` cost as much again in the crossing.
     fn dots(
         &self,
         clip: &Clip,
@@ -117,12 +118,8 @@ impl FastMarks for Canvas {
         let ctx = context(self)?;
         clip_to(&ctx, clip);
         ctx.begin_path();
-        let r = radius as f64;
-        for (x, y) in pixels {
-            let (x, y) = (x as f64, y as f64);
-            ctx.move_to(x + r, y);
-            ctx.arc(x, y, r, 0.0, std::f64::consts::TAU).map_err(err)?;
-        }
+        let xy: Vec<f32> = pixels.flat_map(|(x, y)| [x as f32, y as f32]).collect();
+        add_dots(&ctx, &xy, radius as f64);
         let RGBColor(red, green, blue) = color;
         ctx.set_fill_style_str(&format!("rgba({red},{green},{blue},{alpha:.3})"));
         ctx.fill();
@@ -173,6 +170,73 @@ impl FastMarks for Canvas {
         ctx.restore();
         Ok(())
     }
+
+    fn put_back(&self, key: &str) -> bool {
+        let key = self.kept_key(key);
+        KEPT.with(|kept| match kept.borrow().get(&self.element.id()) {
+            Some((k, pixels)) if *k == key => context(self)
+                .and_then(|ctx| {
+                    ctx.draw_image_with_html_canvas_element(pixels, 0.0, 0.0)
+                        .map_err(err)
+                })
+                .is_ok(),
+            _ => false,
+        })
+    }
+
+    fn keep(&self, key: &str) {
+        // Only the page's own canvases: an export's is drawn once.
+        let id = self.element.id();
+        if id.is_empty() {
+            return;
+        }
+        let copy = dom::document()
+            .create_element("canvas")
+            .ok()
+            .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok());
+        let Some(copy) = copy else { return };
+        copy.set_width(self.element.width());
+        copy.set_height(self.element.height());
+        let copied = copy
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .is_some_and(|ctx| {
+                ctx.draw_image_with_html_canvas_element(&self.element, 0.0, 0.0)
+                    .is_ok()
+            });
+        if copied {
+            let key = self.kept_key(key);
+            KEPT.with(|kept| kept.borrow_mut().insert(id, (key, copy)));
+        }
+    }
+}
+
+thread_local! {
+    /// Each page canvas's kept backdrop (see [`Surface::backdrop`]): its key and its pixels.
+    static KEPT: std::cell::RefCell<std::collections::HashMap<String, (String, HtmlCanvasElement)>> =
+        Default::default();
+}
+
+impl Canvas {
+    /// The key of a kept picture on this canvas: the chart's key and the canvas's size.
+    fn kept_key(&self, key: &str) -> String {
+        format!("{key} at {}x{}", self.element.width(), self.element.height())
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
+export function add_dots(ctx, xy, r) {
+  for (let i = 0; i < xy.length; i += 2) {
+    ctx.moveTo(xy[i] + r, xy[i + 1]);
+    ctx.arc(xy[i], xy[i + 1], r, 0, 2 * Math.PI);
+  }
+}")]
+extern "C" {
+    /// Adds a circle of radius `r` around each point `(xy[2i], xy[2i + 1])` to the context's
+    /// path.
+    fn add_dots(ctx: &CanvasRenderingContext2d, xy: &[f32], r: f64);
 }
 
 /// Saves the context's state and clips it to a chart's plotting area (undo with `restore`).
