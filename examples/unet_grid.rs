@@ -11,7 +11,6 @@ use std::time::Instant;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use diffusion_playground::data::mnist::SIDE;
 use diffusion_playground::model::digits::{DigitChain, DigitRequest, NO_LABEL};
-use diffusion_playground::model::sample::Sampler;
 use diffusion_playground::model::weights::{WeightsInfo, load_unet};
 
 const BATCH: usize = 16;
@@ -57,14 +56,7 @@ fn main() {
 
     // The grid: 16 digits, DDIM in 25 steps, eta 0, no guidance (one pass a step).
     let grid = median(5, || {
-        let request = DigitRequest {
-            labels: vec![None; BATCH],
-            guidance: 0.0,
-            guided: 0..=0,
-            sampler: Sampler::Ddim { eta: 0.0 },
-            steps: 25,
-            seed: 0,
-        };
+        let request = DigitRequest::unguided(BATCH, 25, 0);
         let mut chain = DigitChain::new(&schedule, request);
         diffusion_playground::model::digits::run(&mut chain, &model, &schedule, &device).expect("runs");
         std::hint::black_box(&chain.images);

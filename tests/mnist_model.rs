@@ -136,14 +136,7 @@ fn a_tiny_unet_learns_on_the_sample_digits_and_samples_finite_images() {
     // SDEdit: a digit noised to t = 300 and denoised in 3 steps that all lie at or below 300.
     let digits = Digits::parse(include_bytes!("../assets/mnist-sample.bin")).unwrap();
     let drawing: [f32; 784] = std::array::from_fn(|p| digits.image(0)[p] as f32 / 127.5 - 1.0);
-    let request = DigitRequest {
-        labels: vec![None],
-        guidance: 0.0,
-        guided: ALWAYS,
-        sampler: Sampler::Ddim { eta: 0.0 },
-        steps: 3,
-        seed: 1,
-    };
+    let request = DigitRequest::unguided(1, 3, 1);
     let mut sdedit = DigitChain::from_images(&schedule, request, &[drawing], 300);
     assert_eq!(sdedit.current_t(), Some(300));
     assert!(sdedit.timesteps.iter().all(|&t| t <= 300));

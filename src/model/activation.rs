@@ -17,14 +17,14 @@
 //! 15 %. Both agree with burn's `silu` to within a few parts in 10^7 (above x = -87, where the
 //! vectorised `exp` is clamped: there SiLU is x / 1.65e38 instead of x e^x, both about 0).
 
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 /// `x / (1 + e^-x)`: see the module's documentation.
 pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let device = x.device();
-    if x.is_autodiff() || device != Device::flex() || x.dtype() != DType::F32 {
+    if !super::sampling_on_flex(&x) {
         return x.clone() / (x.neg().clamp_max(40.0).exp() + 1.0);
     }
+    let device = x.device();
     let dims = x.dims();
     let mut values: Vec<f32> = x
         .into_data()
@@ -67,6 +67,7 @@ pub fn exp(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Device;
 
     #[test]
     fn exp_is_close_everywhere() {

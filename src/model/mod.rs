@@ -27,3 +27,11 @@ pub mod store;
 pub mod train;
 pub mod unet;
 pub mod weights;
+
+use burn::tensor::{DType, Device, Tensor};
+
+/// Whether `x` is what this crate's own CPU kernels ([`conv`], [`activation`]) are for: burn-flex
+/// without autodiff (sampling, not training), in f32. Everything else goes through burn.
+pub(crate) fn sampling_on_flex<const D: usize>(x: &Tensor<D>) -> bool {
+    !x.is_autodiff() && x.device() == Device::flex() && x.dtype() == DType::F32
+}

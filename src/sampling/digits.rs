@@ -50,6 +50,20 @@ pub struct DigitRequest {
     pub seed: u64,
 }
 
+impl DigitRequest {
+    /// `n` digits of any class, without guidance, by deterministic DDIM in `steps` steps.
+    pub fn unguided(n: usize, steps: usize, seed: u64) -> Self {
+        Self {
+            labels: vec![None; n],
+            guidance: 0.0,
+            guided: 0..=0,
+            sampler: Sampler::Ddim { eta: 0.0 },
+            steps,
+            seed,
+        }
+    }
+}
+
 /// Guidance at every step.
 pub const ALWAYS: RangeInclusive<usize> = 0..=usize::MAX;
 
