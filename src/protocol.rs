@@ -39,6 +39,10 @@ pub mod limits {
     pub const HIDDEN: usize = 512;
     /// See `HIDDEN`.
     pub const BATCH: usize = 4096;
+    /// The side of the matrix-product benchmark's square matrices, and its products.
+    pub const MATMUL_SIDE: usize = 2048;
+    /// See `MATMUL_SIDE`.
+    pub const MATMUL_REPEATS: usize = 1000;
 }
 
 /// A trained 2-D network frozen in the worker at one moment: the page names it by this number,
@@ -153,6 +157,14 @@ pub enum Request {
         /// ReLU instead of SiLU.
         relu: bool,
     },
+    /// Times `repeats` products of two `side x side` f32 matrices on the CPU backend, after one
+    /// untimed (the benchmark's measure of the machine's limit). Answered by [`Reply::Timed`].
+    Matmul {
+        /// The matrices' side.
+        side: usize,
+        /// Products to time.
+        repeats: usize,
+    },
 }
 
 impl Request {
@@ -255,6 +267,10 @@ impl Request {
                 at_most("the steps", *steps, STEPS_PER_REQUEST)?;
                 at_most("the hidden width", *hidden, HIDDEN)?;
                 at_most("the batch", *batch, BATCH)
+            }
+            Self::Matmul { side, repeats } => {
+                at_most("the matrices' side", *side, MATMUL_SIDE)?;
+                at_most("the products", *repeats, MATMUL_REPEATS)
             }
             Self::Freeze { .. } | Self::Release { .. } | Self::Export | Self::Memory => Ok(()),
         }

@@ -57,6 +57,10 @@ fn every_request_reads_back_as_sent() {
             batch: 3,
             relu: true,
         },
+        Request::Matmul {
+            side: 256,
+            repeats: 4,
+        },
     ];
     for request in requests {
         assert_eq!(round_trip(&request), request);
@@ -314,6 +318,32 @@ fn requests_past_the_limits_are_refused_before_anything_is_allocated() {
         0,
         0,
         "hidden width",
+    );
+    refused(
+        Request::Matmul {
+            side: 100_000,
+            repeats: 1,
+        },
+        0,
+        0,
+        "side",
+    );
+    refused(
+        Request::Matmul {
+            side: 64,
+            repeats: 1_000_000,
+        },
+        0,
+        0,
+        "products",
+    );
+    ok(
+        Request::Matmul {
+            side: 512,
+            repeats: 10,
+        },
+        0,
+        0,
     );
     ok(Request::Memory, 0, 0);
     // The backend check noises the data at the page's t, which may be 0 (the data itself).

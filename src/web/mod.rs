@@ -113,6 +113,19 @@ pub async fn benchmark_training(
     }
 }
 
+/// Milliseconds for `repeats` products of two `side x side` f32 matrices on burn's CPU backend in
+/// the worker (after one untimed): the benchmark's measure of the rate the machine reaches in
+/// WebAssembly SIMD on one thread, beside what the digit U-Net reaches.
+#[wasm_bindgen]
+pub async fn benchmark_matmul(side: usize, repeats: usize) -> Result<f64, JsError> {
+    let request = crate::protocol::Request::Matmul { side, repeats };
+    match engine::call(&request, Vec::new(), Vec::new()).await {
+        Ok((crate::protocol::Reply::Timed { ms }, _, _)) => Ok(ms),
+        Ok(_) => Err(JsError::new("the worker answered something else")),
+        Err(e) => Err(JsError::new(&e)),
+    }
+}
+
 /// The bytes of WebAssembly memory held by the page's module and by its worker (0 when no
 /// worker has started): what the soak benchmark watches for leaks.
 #[wasm_bindgen]

@@ -13,7 +13,7 @@ mod backend;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -328,6 +328,21 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
                 return Err("the benchmark's loss was not finite".into());
             }
             answer(Reply::Timed { ms })
+        }
+        Request::Matmul { side, repeats } => {
+            let device = Device::flex();
+            let shape = [side.max(1), side.max(1)];
+            let a = Tensor::<2>::random(shape, Distribution::Default, &device);
+            let b = Tensor::<2>::random(shape, Distribution::Default, &device);
+            read(a.clone().matmul(b.clone()).sum()).await?;
+            let started = milliseconds();
+            let products: Vec<Tensor<1>> = (0..repeats.max(1))
+                .map(|_| a.clone().matmul(b.clone()).sum().reshape([1]))
+                .collect();
+            read(Tensor::cat(products, 0)).await?;
+            answer(Reply::Timed {
+                ms: milliseconds() - started,
+            })
         }
     }
 }

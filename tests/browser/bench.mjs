@@ -15,6 +15,9 @@ async function sequential(n, run) {
 }
 
 const STEPS = 200;
+/** FLOPs of a grid of 16 digits in DDIM-25 without guidance (25 passes at batch 16): PyTorch's
+ * FlopCounterMode on the same U-Net, convolutions and matrix products (scripts/bench_unet_torch.py). */
+const UNET_GRID_GFLOP = 18.7;
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -100,7 +103,20 @@ try {
     await page.fill('#digits-steps', '25');
     await page.locator('#digits-steps').dispatchEvent('change');
     await page.fill('#digits-guidance', '0');
-    await firstGrid(page, 'the CPU fallback, guidance w = 0 (one network pass a step)');
+    const seconds = await firstGrid(page, 'the CPU fallback, guidance w = 0 (one network pass a step)');
+    // How close to the machine's limit: the U-Net's work over the grid's time, against the rate
+    // burn's own matrix product reaches in the same worker (WebAssembly SIMD, one thread).
+    const rates = [];
+    for (const side of [256, 512]) {
+      const repeats = side === 256 ? 40 : 8;
+      const best = Math.min(...(await sequential(3, () => page.evaluate(
+        ({ side, repeats }) => window.wasmBindings.benchmark_matmul(side, repeats), { side, repeats }))));
+      rates.push([side, (2 * side ** 3 * repeats) / (best / 1000) / 1e9]);
+    }
+    const unet = UNET_GRID_GFLOP / seconds;
+    const ceiling = Math.max(...rates.map((r) => r[1]));
+    console.log(`matrix product in the worker (burn-flex, wasm SIMD, one thread): ${rates.map(([n, r]) => `${n}x${n}x${n} ${r.toFixed(1)} GFLOP/s`).join(', ')}; ` +
+      `the U-Net's grid without guidance reaches ${unet.toFixed(1)} GFLOP/s (${UNET_GRID_GFLOP} GFLOP in ${seconds.toFixed(2)} s), ${(100 * unet / ceiling).toFixed(0)} % of it`);
     await page.context().close();
   }
 } finally {
@@ -206,8 +222,10 @@ async function firstGrid(page, where) {
   await done(['done', 'error']);
   const settings = await page.evaluate(() => ['digits-label', 'digits-guidance', 'digits-guided-from', 'digits-guided-to', 'digits-steps']
     .map((id) => `${id.replace('digits-', '')} ${document.getElementById(id)?.value}`).join(', '));
-  console.log(`digits panel, first grid of 16 on ${where} (${settings}): ${((Date.now() - started) / 1000).toFixed(2)} s ` +
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`digits panel, first grid of 16 on ${where} (${settings}): ${seconds.toFixed(2)} s ` +
     `from the click; the panel says: ${await page.locator('#digits-status').textContent()}`);
+  return seconds;
 }
 
 
