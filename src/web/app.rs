@@ -755,6 +755,11 @@ fn wire_posterior_pointer(app: &Shared) -> Result<(), String> {
                 }
             }
             e.prevent_default();
+            if app.borrow().posterior_frame.is_none() && layout::measure_near("panel-posterior") {
+                // On screen but not drawn yet (scrolled in a moment ago): draw it now, so that
+                // the tap lands where the reader sees the chart.
+                app.borrow_mut().render();
+            }
             let Some(frame) = app.borrow().posterior_frame.clone() else {
                 return;
             };
@@ -825,7 +830,19 @@ fn wire_resize(app: &Shared) {
     let resize_app = app.clone();
     // A new devicePixelRatio (the browser's zoom) needs sharper canvases.
     dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
-    // A canvas that changed size, or a panel skipped while off screen that scrolls near.
+    // A panel skipped while off screen is drawn as it scrolls into view: the scroll tells in
+    // time for this frame, the IntersectionObserver only after the next layout.
+    let scroll_app = app.clone();
+    dom::on_window("scroll", move |_: Event| {
+        let stale = scroll_app.borrow().stale.clone();
+        if stale
+            .iter()
+            .any(|p| layout::measure_near(&format!("panel-{}", p.name())))
+        {
+            App::redraw(&scroll_app);
+        }
+    });
+    // A canvas that changed size, or a panel that came near some other way (a panel shown).
     let app = app.clone();
     layout::on_change(move || {
         if app.try_borrow_mut().is_ok() {

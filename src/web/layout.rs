@@ -78,6 +78,15 @@ pub fn near_window(id: &str) -> bool {
     near
 }
 
+/// Measures now whether the element with this id is near the window, and keeps the answer
+/// until the observer's next: a layout read, for event handlers (a scroll, a tap), which learn
+/// it a frame before the observer reports.
+pub fn measure_near(id: &str) -> bool {
+    let near = dom::on_screen(id);
+    WATCH.with(|w| w.borrow_mut().near.insert(id.to_string(), near));
+    near
+}
+
 /// Calls `f` after the browser's layout whenever a watched size changed or a watched element
 /// came near the window (the page redraws then).
 pub fn on_change(f: impl Fn() + 'static) {
