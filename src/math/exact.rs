@@ -69,8 +69,9 @@ impl NoiseSchedule {
     ///
     /// Written for the vector units: the data are scaled once and laid out one coordinate at a
     /// time, the weights' logits are offset by their largest (the nearest point's) before any
-    /// exponential, and every sum is kept in [`LANES`] independent lanes, so that the loops over
-    /// the data run four wide in WebAssembly SIMD, with no branch in them.
+    /// exponential ([`super::fast::exp`], which vectorises), and every sum is kept in [`LANES`]
+    /// independent lanes, so that the loops over the data run four wide in WebAssembly SIMD,
+    /// with no branch in them.
     pub fn data_x0_means<const D: usize>(
         &self,
         data: &[Point<D>],
@@ -97,7 +98,7 @@ impl NoiseSchedule {
                 let nearest = lanes_min(&dist2);
                 let weights = &mut dist2;
                 for w in weights.iter_mut() {
-                    *w = exp_nonpositive(scale * (*w - nearest));
+                    *w = super::fast::exp(scale * (*w - nearest));
                 }
                 let total = lanes_dot(weights, &ones);
                 let sums: [f32; D] = std::array::from_fn(|k| lanes_dot(weights, &coords[k]));
@@ -196,35 +197,6 @@ fn lanes_dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + rest
 }
 
-/// `e^x` for `x <= 0`, to a relative error below 1e-5: `2^(x log2 e)` split into a power of two,
-/// set in the exponent bits, and `2^f` for `f` in `[-1/2, 1/2]` from its Taylor series to
-/// degree 7.
-/// About three times faster than `f32::exp` in WebAssembly, where `exp` is a library call.
-#[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
-    // Below e^-87 (1.6e-38; the smallest normal f32 is 1.2e-38) the answer is e^-87: a weight
-    // nothing can tell from zero beside the largest, which is 1.
-    let y = if x < -87.0 { -87.0 } else { x } * std::f32::consts::LOG2_E;
-    // y = n + f with n = round(y) and f in [-1/2, 1/2]: adding 1.5 * 2^23 rounds y to an
-    // integer, held in the sum's low mantissa bits. No branch and no library call (`floor` is
-    // one on x86-64's baseline), so that loops over it vectorise.
-    const ROUND: f32 = 12_582_912.0;
-    let shifted = y + ROUND;
-    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
-    let f = y - (shifted - ROUND);
-    const C: [f32; 7] = [
-        std::f32::consts::LN_2,
-        0.240_226_5,
-        0.055_504_11,
-        0.009_618_129,
-        0.001_333_355_8,
-        0.000_154_035_3,
-        0.000_015_252_73,
-    ];
-    let poly = C.iter().rev().fold(0.0, |acc, c| (acc + c) * f) + 1.0;
-    poly * f32::from_bits(((n + 127) as u32) << 23)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,16 +247,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_fast_exponential_matches_the_library_one() {
-        for i in 0..=100_000 {
-            let x = -87.0 * i as f32 / 100_000.0;
-            let (fast, exact) = (exp_nonpositive(x), x.exp());
-            assert!((fast - exact).abs() <= 1e-5 * exact, "{x}: {fast} vs {exact}");
-        }
-        assert!(exp_nonpositive(-100.0) < 1e-37);
     }
 
     #[test]

@@ -11,10 +11,12 @@
 //! - [`sampler`]: one DDPM or DDIM step, and the timesteps of a shortened chain.
 //! - [`exact`]: for a finite data set, the exact weights `Q(x_0 | x_t)`, the true reverse target
 //!   `mu*(x_t)` and the exact score.
+//! - [`fast`]: an `exp` that vectorises, for the loops over thousands of values.
 //! - [`quality`] (feature `quality`): how close samples are to real data, in some feature space.
 
 pub mod distance;
 pub mod exact;
+pub mod fast;
 pub mod forward;
 pub mod posterior;
 #[cfg(feature = "quality")]
