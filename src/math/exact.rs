@@ -54,7 +54,7 @@ impl NoiseSchedule {
         // Each mixture component contributes (sqrt(a) x_0^i - x_t) / (1 - a), weighted by Q.
         let ab = self.alpha_bar(t);
         let (signal, var) = (ab.sqrt() as f32, (1.0 - ab) as f32);
-        let score = std::array::from_fn(|k| (signal * x0_mean[k] - x_t[k]) / var);
+        let score = score_from_mean(signal, var, &x0_mean, x_t);
         DataPosterior {
             weights,
             x0_mean,
@@ -107,11 +107,6 @@ impl NoiseSchedule {
             .collect()
     }
 
-    /// [`Self::data_x0_means`] at one point.
-    pub fn data_x0_mean<const D: usize>(&self, data: &[Point<D>], x_t: &Point<D>, t: usize) -> Point<D> {
-        self.data_x0_means(data, std::slice::from_ref(x_t), t)[0]
-    }
-
     /// The exact score `grad log q(x_t) = (sqrt(alpha_bar_t) E[x_0 | x_t] - x_t) / (1 - alpha_bar_t)`
     /// at each of `points`.
     pub fn data_scores<const D: usize>(
@@ -125,7 +120,7 @@ impl NoiseSchedule {
         self.data_x0_means(data, points, t)
             .iter()
             .zip(points)
-            .map(|(mean, x_t)| std::array::from_fn(|k| (signal * mean[k] - x_t[k]) / var))
+            .map(|(mean, x_t)| score_from_mean(signal, var, mean, x_t))
             .collect()
     }
 
@@ -157,6 +152,12 @@ impl NoiseSchedule {
             })
             .collect()
     }
+}
+
+/// The mixture's score `(signal E[x_0 | x_t] - x_t) / var` from the posterior mean, where
+/// `signal = sqrt(alpha_bar_t)` and `var = 1 - alpha_bar_t`.
+fn score_from_mean<const D: usize>(signal: f32, var: f32, mean: &Point<D>, x_t: &Point<D>) -> Point<D> {
+    std::array::from_fn(|k| (signal * mean[k] - x_t[k]) / var)
 }
 
 /// Independent partial sums a loop over data points keeps, so that it vectorises (four f32

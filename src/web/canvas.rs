@@ -197,15 +197,10 @@ impl FastMarks for Canvas {
         let Some(copy) = copy else { return };
         copy.set_width(self.element.width());
         copy.set_height(self.element.height());
-        let copied = copy
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-            .is_some_and(|ctx| {
-                ctx.draw_image_with_html_canvas_element(&self.element, 0.0, 0.0)
-                    .is_ok()
-            });
+        let copied = context_of(&copy).is_ok_and(|ctx| {
+            ctx.draw_image_with_html_canvas_element(&self.element, 0.0, 0.0)
+                .is_ok()
+        });
         if copied {
             let key = self.kept_key(key);
             KEPT.with(|kept| kept.borrow_mut().insert(id, (key, copy)));
@@ -253,8 +248,11 @@ fn clip_to(ctx: &CanvasRenderingContext2d, (xs, ys): &Clip) {
 }
 
 fn context(canvas: &Canvas) -> Result<CanvasRenderingContext2d, String> {
-    canvas
-        .element
+    context_of(&canvas.element)
+}
+
+fn context_of(element: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, String> {
+    element
         .get_context("2d")
         .ok()
         .flatten()
