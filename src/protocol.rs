@@ -58,6 +58,9 @@ pub enum Request {
     Start {
         /// Why the page chose the CPU.
         cpu_reason: Option<String>,
+        /// With WebGPU: time each model on both backends and run it on the faster ([`Race`]).
+        /// Off when the reader named the device.
+        race: bool,
     },
     /// A new 2-D training run with the settings of the link `query`, on the points in the
     /// floats (x, y pairs). Answered by [`Reply::Run`].
@@ -194,7 +197,7 @@ impl Request {
             }
         };
         match self {
-            Self::Start { cpu_reason } => at_most(
+            Self::Start { cpu_reason, .. } => at_most(
                 "the reason",
                 cpu_reason.as_ref().map_or(0, String::len),
                 TEXT_BYTES,
@@ -296,6 +299,15 @@ pub enum Reply {
         gpu: bool,
         /// Why not, when they do not.
         reason: Option<String>,
+        /// The 2-D network timed on both backends, when the page asked for a race.
+        race: Option<Race>,
+    },
+    /// The U-Net is loaded (answers [`Request::LoadUnet`]).
+    Loaded {
+        /// Whether it runs on WebGPU.
+        gpu: bool,
+        /// It timed on both backends, when the page asked for a race.
+        race: Option<Race>,
     },
     /// A run exists.
     Run {
@@ -342,6 +354,62 @@ pub enum Reply {
         /// Why.
         message: String,
     },
+}
+
+/// One model timed on both backends, warm: each first ran once untimed (WebGPU compiles its
+/// shaders then), and the time is the median of the runs that followed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Race {
+    /// The work timed, as the page says it: "a training step of the 2-D network".
+    pub work: String,
+    /// Milliseconds for it on burn's CPU backend.
+    pub cpu_ms: f64,
+    /// Milliseconds for it on WebGPU; `None` when it failed there.
+    pub gpu_ms: Option<f64>,
+}
+
+impl Race {
+    /// Whether WebGPU was faster (a tie keeps the CPU, where nothing can be lost).
+    pub fn gpu_wins(&self) -> bool {
+        self.gpu_ms.is_some_and(|gpu| gpu < self.cpu_ms)
+    }
+
+    /// "WebGPU" or "CPU".
+    pub fn winner(&self) -> &'static str {
+        if self.gpu_wins() { "WebGPU" } else { "CPU" }
+    }
+
+    /// The numbers and the choice, for the reader: "WebGPU, 0.80 ms for a training step of
+    /// the 2-D network against 4.10 ms on the CPU (5.1x)".
+    pub fn describe(&self) -> String {
+        let ms = |v: f64| {
+            if v < 10.0 {
+                format!("{v:.2} ms")
+            } else {
+                format!("{v:.0} ms")
+            }
+        };
+        let Some(gpu_ms) = self.gpu_ms else {
+            return format!("CPU, {} for {}; it failed on WebGPU", ms(self.cpu_ms), self.work);
+        };
+        let (won, lost, loser) = if self.gpu_wins() {
+            (gpu_ms, self.cpu_ms, "the CPU")
+        } else {
+            (self.cpu_ms, gpu_ms, "WebGPU")
+        };
+        let ratio = if won > 0.0 {
+            format!(" ({:.1}x)", lost / won)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}, {} for {} against {} on {loser}{ratio}",
+            self.winner(),
+            ms(won),
+            self.work,
+            ms(lost)
+        )
+    }
 }
 
 /// What the worker says unasked.

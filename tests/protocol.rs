@@ -1,7 +1,7 @@
 //! The messages between the page and its worker: every request and reply survives the trip
 //! through JSON unchanged, and junk is refused with a reason rather than a panic.
 
-use diffusion_playground::protocol::{Envelope, Event, Failure, Reply, Request, flatten, points};
+use diffusion_playground::protocol::{Envelope, Event, Failure, Race, Reply, Request, flatten, points};
 use diffusion_playground::sampling::Sampler;
 
 fn round_trip<T>(value: &T) -> T
@@ -16,9 +16,13 @@ where
 #[test]
 fn every_request_reads_back_as_sent() {
     let requests = [
-        Request::Start { cpu_reason: None },
+        Request::Start {
+            cpu_reason: None,
+            race: true,
+        },
         Request::Start {
             cpu_reason: Some("no adapter".into()),
+            race: false,
         },
         Request::NewRun {
             query: "T=200&lr=0.01".into(),
@@ -73,6 +77,24 @@ fn every_reply_and_event_reads_back_as_sent() {
         Reply::Started {
             gpu: false,
             reason: Some("no adapter".into()),
+            race: None,
+        },
+        Reply::Started {
+            gpu: true,
+            reason: None,
+            race: Some(Race {
+                work: "a training step".into(),
+                cpu_ms: 4.0,
+                gpu_ms: Some(0.5),
+            }),
+        },
+        Reply::Loaded {
+            gpu: false,
+            race: Some(Race {
+                work: "a pass".into(),
+                cpu_ms: 100.0,
+                gpu_ms: None,
+            }),
         },
         Reply::Run {
             total_steps: 10,
@@ -354,5 +376,36 @@ fn requests_past_the_limits_are_refused_before_anything_is_allocated() {
         },
         4,
         0,
+    );
+}
+
+#[test]
+fn a_race_goes_to_the_faster_backend_and_says_by_how_much() {
+    let race = |cpu_ms, gpu_ms| Race {
+        work: "a pass of the U-Net".into(),
+        cpu_ms,
+        gpu_ms,
+    };
+    // A fast GPU.
+    let fast = race(140.0, Some(12.0));
+    assert!(fast.gpu_wins());
+    assert_eq!(
+        fast.describe(),
+        "WebGPU, 12 ms for a pass of the U-Net against 140 ms on the CPU (11.7x)"
+    );
+    // A slow one (a software renderer, or a small network that is all launch overhead).
+    let slow = race(1.5, Some(9.25));
+    assert!(!slow.gpu_wins());
+    assert_eq!(
+        slow.describe(),
+        "CPU, 1.50 ms for a pass of the U-Net against 9.25 ms on WebGPU (6.2x)"
+    );
+    // A tie keeps the CPU; a run that failed on WebGPU never wins there.
+    assert_eq!(race(5.0, Some(5.0)).winner(), "CPU");
+    let failed = race(5.0, None);
+    assert_eq!(failed.winner(), "CPU");
+    assert_eq!(
+        failed.describe(),
+        "CPU, 5.00 ms for a pass of the U-Net; it failed on WebGPU"
     );
 }

@@ -18,10 +18,15 @@ if (self.GPUAdapter) {
   };
 }
 
-// The browser tests take the GPU away the way a driver reset would: `{test: "lose-gpu"}`.
+// The browser tests take the GPU away the way a driver reset would: `{test: "lose-gpu"}`; and
+// stand in for a fast GPU with this machine's software one: `{test: "gpu-speedup", factor}`
+// divides the times of the worker's backend race by `factor` (see src/worker/race.rs).
 self.addEventListener('message', (event) => {
   if (event.data && event.data.test === 'lose-gpu') {
     devices.forEach((device) => device.destroy());
+  }
+  if (event.data && event.data.test === 'gpu-speedup') {
+    self.playgroundGpuSpeedup = Number(event.data.factor);
   }
 });
 

@@ -25,7 +25,7 @@ use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::{Panel, Params, TrainDevice};
-use crate::protocol::{Reply, Request, flatten};
+use crate::protocol::{Race, Reply, Request, flatten};
 use crate::sampling::interpret;
 use plotters::prelude::{DrawingBackend, IntoDrawingArea, SVGBackend};
 
@@ -852,24 +852,53 @@ fn wire_resize(app: &Shared) {
 }
 
 /// Where the worker's burn runs, as the page tells the reader.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Backend {
     /// Why the CPU, when it is the CPU.
     reason: Option<String>,
+    /// The 2-D network timed on both backends (with WebGPU, unless the reader named one).
+    training: Option<Race>,
+    /// The U-Net timed on both, once its weights are loaded.
+    digits: Option<Race>,
+    /// Where the U-Net runs, once loaded: "WebGPU" or "CPU".
+    digits_on: Option<&'static str>,
 }
 
 impl Backend {
-    /// "WebGPU" or "CPU".
+    fn cpu(reason: String) -> Self {
+        Self {
+            reason: Some(reason),
+            ..Self::default()
+        }
+    }
+
+    /// "WebGPU" or "CPU": whether the worker has WebGPU at all.
     fn name(&self) -> &'static str {
         if self.reason.is_none() { "WebGPU" } else { "CPU" }
     }
 
+    /// Where a 2-D run left to the page ("auto") trains.
+    fn training_on(&self) -> &'static str {
+        self.training.as_ref().map_or(self.name(), Race::winner)
+    }
+
     /// A sentence for the page's backend label.
     fn describe(&self) -> String {
-        match &self.reason {
-            None => "burn on WebGPU (burn-wgpu), in a worker".into(),
-            Some(reason) => format!("burn on the CPU (flex), in a worker: {reason}"),
+        if let Some(reason) = &self.reason {
+            return format!("burn on the CPU (flex), in a worker: {reason}");
         }
+        let Some(training) = &self.training else {
+            return "burn on WebGPU (burn-wgpu), in a worker".into();
+        };
+        let digits = match (&self.digits, self.digits_on) {
+            (Some(race), _) => race.describe(),
+            (None, Some(on)) => on.to_string(),
+            (None, None) => "timed once its weights load".to_string(),
+        };
+        format!(
+            "burn in a worker, each network on the backend that ran it faster here (device=cpu or device=webgpu in the link chooses instead). The 2-D network: {}. The U-Net: {digits}.",
+            training.describe()
+        )
     }
 }
 
@@ -883,12 +912,9 @@ async fn start_backend(
 ) {
     // Only the training and digits panels need tensors: an embed of a chart never downloads
     // burn.
-    let (panel, allow_software) = {
+    let (panel, named) = {
         let this = app.borrow();
-        (
-            this.params.view.panel,
-            this.params.train.device == TrainDevice::WebGpu,
-        )
+        (this.params.view.panel, this.params.train.device)
     };
     if panel.is_some_and(|p| p != Panel::Train && p != Panel::Digits) {
         set_text(
@@ -906,18 +932,25 @@ async fn start_backend(
         // The whole page: the charts first; burn a moment later, or when a panel asks.
         super::engine::wait_or_wanted(START_BURN_AFTER_MS).await;
     }
-    let cpu_reason = super::gpu::choose(allow_software).await.err();
+    // The reader's device= decides; with none, a hardware GPU and the CPU race for each model.
+    let cpu_reason = match named {
+        TrainDevice::Cpu => Some("the link asks for the CPU (device=cpu)".to_string()),
+        _ => super::gpu::choose(named == TrainDevice::WebGpu).await.err(),
+    };
     super::engine::use_module(if cpu_reason.is_some() {
         super::engine::Module::Cpu
     } else {
         super::engine::Module::WebGpu
     });
-    let started = super::engine::call(&Request::Start { cpu_reason }, Vec::new(), Vec::new()).await;
+    let race = named == TrainDevice::Auto;
+    let started = super::engine::call(&Request::Start { cpu_reason, race }, Vec::new(), Vec::new()).await;
     let backend = match started {
-        Ok((Reply::Started { reason, .. }, _, _)) => Backend { reason },
-        Ok(_) => Backend {
-            reason: Some("the worker answered something else".into()),
+        Ok((Reply::Started { reason, race, .. }, _, _)) => Backend {
+            reason,
+            training: race,
+            ..Backend::default()
         },
+        Ok(_) => Backend::cpu("the worker answered something else".into()),
         Err(e) => {
             set_text("backend", &format!("burn could not start: {e}"));
             if let Ok(el) = by_id::<Element>("backend-check") {
@@ -928,7 +961,7 @@ async fn start_backend(
     };
     show_backend(&backend);
     let gpu = backend.reason.is_none();
-    training::set_ready(&training, gpu);
+    training::set_ready(&training, gpu, backend.training_on());
     if app.borrow().params.view.train_on_load {
         // `train=1`: the link's author trained with these settings and this seed, so the
         // reader gets the same model.
@@ -936,7 +969,18 @@ async fn start_backend(
     }
     // An embed of another panel never shows digits: it does not download their weights.
     if panel.is_none_or(|p| p == Panel::Digits) {
-        wasm_bindgen_futures::spawn_local(super::digits::load(digits.clone(), backend.name()));
+        let (app, digits) = (app.clone(), digits.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            // Where the U-Net runs is known once it is loaded (and raced).
+            if let Some((on, race)) = super::digits::load(digits).await {
+                let mut this = app.borrow_mut();
+                if let Some(backend) = this.backend.as_mut().filter(|b| b.reason.is_none()) {
+                    backend.digits_on = Some(on);
+                    backend.digits = race;
+                    show_backend(backend);
+                }
+            }
+        });
     }
     if gpu {
         listen_for_gpu_loss(app.clone(), training, digits);
@@ -959,9 +1003,7 @@ fn listen_for_gpu_loss(
             why
         };
         web_sys::console::warn_1(&format!("WebGPU device lost: {why}").into());
-        let backend = Backend {
-            reason: Some(format!("WebGPU stopped ({why})")),
-        };
+        let backend = Backend::cpu(format!("WebGPU stopped ({why})"));
         show_backend(&backend);
         app.borrow_mut().backend = Some(backend);
         training::gpu_lost(&training, &why);
@@ -976,11 +1018,20 @@ fn listen_for_gpu_loss(
     });
 }
 
-/// The footer's backend label, and its `data-backend` for tests.
+/// The footer's backend label, and for tests its `data-backend` (whether the worker has
+/// WebGPU), `data-train` (where an "auto" 2-D run trains) and `data-digits` (where the U-Net
+/// runs, once loaded).
 fn show_backend(backend: &Backend) {
     set_text("backend", &format!("Backend: {}", backend.describe()));
     if let Ok(el) = by_id::<Element>("backend") {
         let _ = el.set_attribute("data-backend", backend.name());
+        let _ = el.set_attribute("data-train", backend.training_on());
+        let digits = if backend.reason.is_some() {
+            "CPU"
+        } else {
+            backend.digits_on.unwrap_or("")
+        };
+        let _ = el.set_attribute("data-digits", digits);
     }
 }
 

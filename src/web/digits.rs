@@ -24,7 +24,7 @@ use crate::data::mnist::{Digits, PIXELS, SIDE, to_byte};
 use crate::data::standard_normal;
 use crate::math::NoiseSchedule;
 use crate::params::Params;
-use crate::protocol::Request;
+use crate::protocol::{Race, Reply, Request};
 use crate::sampling::Sampler;
 use crate::sampling::digits::{CONFIG_FILE, DigitChain, DigitRequest, Image, WEIGHTS_FILE, WeightsInfo};
 use crate::sampling::sweep::Sweep;
@@ -287,9 +287,9 @@ fn paint_drawing(s: &DigitsPanel) {
 }
 
 /// Fetches `unet.json` and `unet.safetensors` and has the worker build the network. Failures
-/// are shown in the panel (and only there).
-pub async fn load(state: Shared, backend: &'static str) {
-    state.borrow_mut().backend = backend;
+/// are shown in the panel (and only there). Returns where the network runs ("WebGPU" or
+/// "CPU"), and how the two raced when the worker timed it on both.
+pub async fn load(state: Shared) -> Option<(&'static str, Option<Race>)> {
     set_status("Loading the U-Net's weights…", "loading");
     let loaded = async {
         let config = fetch_bytes(&format!("{WEIGHTS_DIR}{CONFIG_FILE}"), |_, _| {}).await?;
@@ -304,13 +304,16 @@ pub async fn load(state: Shared, backend: &'static str) {
         })
         .await?;
         let size = weights.len();
-        engine::call(&Request::LoadUnet { config }, Vec::new(), weights).await?;
-        Ok::<_, String>((info, size))
+        match engine::call(&Request::LoadUnet { config }, Vec::new(), weights).await? {
+            (Reply::Loaded { gpu, race }, _, _) => Ok((info, size, gpu, race)),
+            _ => Err("the worker answered something else".to_string()),
+        }
     }
     .await;
     let mut s = state.borrow_mut();
     match loaded {
-        Ok((info, size)) => {
+        Ok((info, size, gpu, race)) => {
+            s.backend = if gpu { "WebGPU" } else { "CPU" };
             s.schedule = info.schedule().ok();
             s.loaded = true;
             set_status(
@@ -322,10 +325,12 @@ pub async fn load(state: Shared, backend: &'static str) {
                 ),
                 "ready",
             );
+            let on = s.backend;
             if let Some(action) = s.pending.take() {
                 drop(s);
                 act(&state, action);
             }
+            Some((on, race))
         }
         Err(e) => {
             set_status(
@@ -337,6 +342,7 @@ pub async fn load(state: Shared, backend: &'static str) {
                 "digits",
                 &format!("the digit model could not be loaded: {e}"),
             );
+            None
         }
     }
 }

@@ -343,13 +343,16 @@ pub fn start(
 }
 
 /// Tells the panel that burn has started in the worker. `gpu` says whether it is WebGPU: then
-/// the panel offers both, and trains on WebGPU unless the reader picks the CPU (for a network
-/// this small the CPU can be the faster).
-pub fn set_ready(state: &Shared, gpu: bool) {
+/// the panel offers both, and "auto" trains on `auto` ("WebGPU" or "CPU": where the worker
+/// timed the network faster, for one this small the CPU can be) unless the reader picks.
+pub fn set_ready(state: &Shared, gpu: bool, auto: &str) {
     let mut s = state.borrow_mut();
     s.ready = true;
     s.gpu = gpu;
     offer_webgpu(gpu);
+    if gpu {
+        set_text("train-device-auto", &format!("auto ({auto})"));
+    }
     set_status("Ready: press Train.", "idle");
     if let Some(action) = s.pending.take() {
         drop(s);

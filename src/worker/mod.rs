@@ -7,8 +7,10 @@
 //! wait their turn.
 //!
 //! - [`backend`]: WebGPU or the CPU, never a software GPU unless asked for.
+//! - [`race`]: with WebGPU, each model timed on both backends, to run on the faster.
 
 mod backend;
+mod race;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -31,15 +33,28 @@ use crate::protocol::{Envelope, Event, Failure, ModelId, Reply, Request, flatten
 use crate::sampling::Chain;
 use backend::Backend;
 
+/// The digit U-Net, the device it runs on, and what it was built from (to rebuild it on the
+/// CPU).
+struct Unet {
+    model: UNet,
+    device: Device,
+    info: WeightsInfo,
+    bytes: Vec<u8>,
+}
+
 /// The worker's state.
 struct Engine {
     backend: Option<Backend>,
+    /// Time each model on both backends and run it on the faster (else WebGPU runs all).
+    race: bool,
+    /// Where a 2-D run trains when the page leaves it to the worker (`TrainDevice::Auto`).
+    train_on_gpu: bool,
     /// The 2-D run, and where it trains.
     run: Option<(Trainer, &'static str)>,
     /// Copies of the run's network that the page still names, with their schedule.
     frozen: HashMap<ModelId, (Denoiser, NoiseSchedule)>,
     /// The digit U-Net, with what it was built from (to rebuild it on the CPU).
-    unet: Option<(UNet, WeightsInfo, Vec<u8>)>,
+    unet: Option<Unet>,
     /// An imported bundle waiting for the page's data.
     imported: Option<Vec<u8>>,
 }
@@ -47,6 +62,8 @@ struct Engine {
 thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine {
         backend: None,
+        race: false,
+        train_on_gpu: false,
         run: None,
         frozen: HashMap::new(),
         unet: None,
@@ -162,21 +179,40 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
                 bytes: buffer.byte_length() as u64,
             })
         }
-        Request::Start { cpu_reason } => {
+        Request::Start { cpu_reason, race } => {
             let backend = Backend::init(cpu_reason).await;
-            let reply = Reply::Started {
-                gpu: backend.gpu(),
-                reason: backend.reason.clone(),
+            let gpu = backend.gpu();
+            let race = if gpu && race {
+                Some(race::training(&backend.device).await?)
+            } else {
+                None
             };
-            ENGINE.with(|e| e.borrow_mut().backend = Some(backend));
+            let reply = Reply::Started {
+                gpu,
+                reason: backend.reason.clone(),
+                race: race.clone(),
+            };
+            ENGINE.with(|e| {
+                let mut e = e.borrow_mut();
+                e.backend = Some(backend);
+                e.race = race.is_some();
+                e.train_on_gpu = gpu && race.is_none_or(|r| r.gpu_wins());
+            });
             answer(reply)
         }
         Request::NewRun { query } => {
             let (params, _) = Params::from_query(&query);
             let config = TrainConfig::from_params(&params)?;
-            let (device, name) = match (params.train.device, gpu()) {
-                (TrainDevice::WebGpu | TrainDevice::Auto, true) => (device()?, "WebGPU"),
-                _ => (Device::flex(), "the CPU"),
+            let on_gpu = gpu()
+                && match params.train.device {
+                    TrainDevice::WebGpu => true,
+                    TrainDevice::Cpu => false,
+                    TrainDevice::Auto => ENGINE.with(|e| e.borrow().train_on_gpu),
+                };
+            let (device, name) = if on_gpu {
+                (device()?, "WebGPU")
+            } else {
+                (Device::flex(), "the CPU")
             };
             let trainer = Trainer::new(config, read_points(&floats), &device).map_err(|e| e.to_string())?;
             let reply = Reply::Run {
@@ -271,13 +307,46 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
         }
         Request::LoadUnet { config } => {
             let info = WeightsInfo::parse(&config)?;
-            let model = load_unet(&info, bytes.clone(), &device()?)?;
-            ENGINE.with(|e| e.borrow_mut().unet = Some((model, info, bytes)));
-            answer(Reply::Done)
+            let on_cpu = || load_unet(&info, bytes.clone(), &Device::flex());
+            let (model, device, race) = if gpu() {
+                let device = device()?;
+                let on_gpu = load_unet(&info, bytes.clone(), &device)?;
+                if ENGINE.with(|e| e.borrow().race) {
+                    let cpu = on_cpu()?;
+                    let race = race::unet(&cpu, &on_gpu, &device).await?;
+                    if race.gpu_wins() {
+                        (on_gpu, Some(device), Some(race))
+                    } else {
+                        (cpu, None, Some(race))
+                    }
+                } else {
+                    (on_gpu, Some(device), None)
+                }
+            } else {
+                (on_cpu()?, None, None)
+            };
+            let reply = Reply::Loaded {
+                gpu: device.is_some(),
+                race,
+            };
+            let device = device.unwrap_or_else(Device::flex);
+            let unet = Unet {
+                model,
+                device,
+                info,
+                bytes,
+            };
+            ENGINE.with(|e| e.borrow_mut().unet = Some(unet));
+            answer(reply)
         }
         Request::Denoise { timesteps, labels } => {
-            let model = ENGINE
-                .with(|e| e.borrow().unet.as_ref().map(|(m, _, _)| m.clone()))
+            let (model, device) = ENGINE
+                .with(|e| {
+                    e.borrow()
+                        .unet
+                        .as_ref()
+                        .map(|u| (u.model.clone(), u.device.clone()))
+                })
                 .ok_or("the U-Net is not loaded")?;
             let inputs = DigitInputs {
                 pixels: floats,
@@ -287,7 +356,7 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
             if inputs.pixels.len() != inputs.labels.len() * crate::data::mnist::PIXELS {
                 return Err("the images and labels do not match".into());
             }
-            let outputs = read(forward_lazy(&model, inputs, &device()?)).await?;
+            let outputs = read(forward_lazy(&model, inputs, &device)).await?;
             Ok((
                 Reply::Outputs {
                     width: crate::data::mnist::PIXELS,
@@ -299,13 +368,19 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
         Request::UseCpu { why } => ENGINE.with(|e| {
             let mut e = e.borrow_mut();
             e.backend = Some(Backend::cpu(format!("WebGPU stopped ({why})")));
+            e.train_on_gpu = false;
             // The run's weights were on the GPU: it is gone (the page says so).
             if e.run.as_ref().is_some_and(|(_, name)| *name == "WebGPU") {
                 e.run = None;
             }
-            if let Some((_, info, bytes)) = e.unet.take() {
-                let model = load_unet(&info, bytes.clone(), &Device::flex())?;
-                e.unet = Some((model, info, bytes));
+            if let Some(unet) = e.unet.take() {
+                let device = Device::flex();
+                let model = load_unet(&unet.info, unet.bytes.clone(), &device)?;
+                e.unet = Some(Unet {
+                    model,
+                    device,
+                    ..unet
+                });
             }
             answer(Reply::Done)
         }),

@@ -87,3 +87,85 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
   // burn-wgpu may complain about the destroyed device on the console; exceptions are bugs.
   assert.deepEqual(page.problems.filter((p) => p.startsWith('exception')), []);
 });
+
+// A hardware adapter, as far as the page can tell: what `navigator.gpu.requestAdapter` answers on
+// a machine with a real GPU. The worker's burn-wgpu still gets this machine's SwiftShader, so the
+// race below times real kernels; `speedup` stands in for a fast GPU by dividing WebGPU's times.
+function hardwareAdapter(speedup) {
+  const script = (speedup) => {
+    if (navigator.gpu) {
+      navigator.gpu.requestAdapter = async () => ({
+        isFallbackAdapter: false,
+        info: { vendor: 'stub', architecture: 'fast', device: '', description: 'a stubbed GPU', isFallbackAdapter: false },
+      });
+    }
+    if (speedup) {
+      const Real = window.Worker;
+      window.Worker = class extends Real {
+        constructor(...args) {
+          super(...args);
+          this.postMessage({ test: 'gpu-speedup', factor: speedup });
+        }
+      };
+    }
+  };
+  return { content: `(${script})(${JSON.stringify(speedup)})` };
+}
+
+/** Waits until the U-Net has loaded (and been raced), and returns the backend label's state. */
+async function raced(page) {
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
+  return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
+}
+
+async function trainTen(page) {
+  await page.fill('#train-steps', '10');
+  await page.fill('#sample-steps', '5');
+  await page.click('#train');
+  await page.waitForFunction(
+    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  return page.locator('#train-status').textContent();
+}
+
+test('with a hardware adapter each network is timed on both backends: a fast GPU wins and runs both', async () => {
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`, { init: hardwareAdapter(1000) });
+  await waitForBackend(page, 300_000);
+  const backend = await raced(page);
+  assert.equal(backend.backend, 'WebGPU', backend.label);
+  assert.equal(backend.train, 'WebGPU', backend.label);
+  assert.equal(backend.digits, 'WebGPU', backend.label);
+  assert.match(backend.label, /The 2-D network: WebGPU, [\d.]+ ms for a training step of the 2-D network against [\d.]+ ms on the CPU \([\d.]+x\)/);
+  assert.match(backend.label, /The U-Net: WebGPU, [\d.]+ ms for a pass of the U-Net over 16 digits against [\d.]+ ms on the CPU/);
+  // The U-Net then samples where it won.
+  await page.fill('#digits-steps', '4');
+  await page.click('#digits-step');
+  await page.waitForFunction(
+    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  assert.match(await page.locator('#digits-status').textContent(), /Step 1\/4, t = \d+, on WebGPU/);
+  assert.deepEqual(page.problems, []);
+});
+
+test('a hardware-looking adapter that is slower loses the race; the reader can still train on it', async () => {
+  const page = await openPage(ctx.browser, ctx.server.url, { init: hardwareAdapter(0) });
+  await waitForBackend(page, 300_000);
+  const backend = await raced(page);
+  // The worker has WebGPU, but SwiftShader is slower than burn's CPU backend for both.
+  assert.equal(backend.backend, 'WebGPU', backend.label);
+  assert.equal(backend.train, 'CPU', backend.label);
+  assert.equal(backend.digits, 'CPU', backend.label);
+  assert.match(backend.label, /The 2-D network: CPU, [\d.]+ ms for a training step of the 2-D network against [\d.]+ ms on WebGPU/);
+  assert.match(backend.label, /The U-Net: CPU, [\d.]+ ms for a pass of the U-Net over 16 digits against [\d.]+ ms on WebGPU/);
+  assert.equal((await page.locator('#train-device-auto').textContent()).trim(), 'auto (CPU)');
+  assert.match(await trainTen(page), /Trained 10 steps on the CPU/);
+  // Named, WebGPU is used anyway.
+  await page.selectOption('#train-device', 'webgpu');
+  await page.click('#reset');
+  assert.match(await trainTen(page), /Trained 10 steps on WebGPU/);
+  assert.deepEqual(page.problems, []);
+});
