@@ -147,6 +147,19 @@ pub fn plane<'a, DB: DrawingBackend>(
     half: f64,
     labels: usize,
 ) -> Result<PlaneChart<'a, DB>, String> {
+    plane_under(root, canvas, half, labels, "", |_| Ok(()))
+}
+
+/// [`plane`], with `under` drawn on the backdrop too: a layer that stays while a slider moves
+/// (the data), kept with the paper and grid for as long as `key` names the same layer.
+pub fn plane_under<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    canvas: &Surface<DB>,
+    half: f64,
+    labels: usize,
+    key: &str,
+    under: impl FnOnce(&PlaneChart<'a, DB>) -> Result<(), String>,
+) -> Result<PlaneChart<'a, DB>, String> {
     let theme = canvas.theme();
     let mut chart = ChartBuilder::on(root)
         .margin(canvas.px(8.0))
@@ -154,7 +167,7 @@ pub fn plane<'a, DB: DrawingBackend>(
         .y_label_area_size(canvas.px(30.0))
         .build_cartesian_2d(-half..half, -half..half)
         .map_err(err)?;
-    canvas.backdrop(&format!("plane {half} {labels}"), || {
+    canvas.backdrop(&format!("plane {half} {labels} {key}"), || {
         root.fill(&theme.paper).map_err(err)?;
         chart
             .configure_mesh()
@@ -165,7 +178,8 @@ pub fn plane<'a, DB: DrawingBackend>(
             .y_labels(labels)
             .label_style(canvas.font(11.0))
             .draw()
-            .map_err(err)
+            .map_err(err)?;
+        under(&chart)
     })?;
     Ok(chart)
 }
