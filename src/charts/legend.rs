@@ -21,11 +21,12 @@ pub enum Corner {
     LowerLeft,
 }
 
-/// Space around the labels, the width of the keys' column and the gap to the plotting area's
-/// edge, in device pixels (plotters' numbers).
-const MARGIN: i32 = 10;
-const KEY: i32 = 30;
-const INSET: i32 = 5;
+/// Space around the labels, the width of the keys' column, the gap to the plotting area's edge
+/// and a line key's length, in CSS pixels (scaled like the labels' font).
+const MARGIN: f64 = 10.0;
+const KEY: f64 = 30.0;
+const INSET: f64 = 5.0;
+const LINE_KEY: f64 = 16.0;
 /// Lines are this many font sizes apart.
 const LINE_HEIGHT: f64 = 1.25;
 
@@ -38,6 +39,8 @@ type Key<'a, DB> = Box<dyn Fn(Px) -> DynElement<'a, DB, Px> + 'a>;
 pub struct Legend<'a, DB: DrawingBackend> {
     entries: Vec<(String, Key<'a, DB>)>,
     font: TextStyle<'static>,
+    /// Device pixels a CSS pixel (the screen's ratio and the theme's scale).
+    unit: f64,
     paper: RGBColor,
     frame: RGBColor,
 }
@@ -53,6 +56,7 @@ impl<'a, DB: DrawingBackend + 'a> Legend<'a, DB> {
         Self {
             entries: Vec::new(),
             font: canvas.font(size),
+            unit: canvas.dpr * canvas.theme().scale,
             paper: canvas.theme().paper,
             frame: canvas.theme().frame,
         }
@@ -74,9 +78,15 @@ impl<'a, DB: DrawingBackend + 'a> Legend<'a, DB> {
 
     /// An entry keyed by a short line in `style`.
     pub fn line(&mut self, label: impl Into<String>, style: ShapeStyle) {
+        let length = self.px(LINE_KEY);
         self.add(label, move |(x, y)| {
-            PathElement::new([(x, y), (x + 16, y)], style)
+            PathElement::new([(x, y), (x + length, y)], style)
         });
+    }
+
+    /// CSS pixels in device pixels.
+    fn px(&self, css: f64) -> i32 {
+        (css * self.unit).round() as i32
     }
 
     /// Draws the box in a corner of the chart's plotting area.
@@ -90,6 +100,7 @@ impl<'a, DB: DrawingBackend + 'a> Legend<'a, DB> {
         }
         let area = chart.plotting_area().strip_coord_spec();
         let font = &self.font;
+        let (margin, key_w, inset) = (self.px(MARGIN), self.px(KEY), self.px(INSET));
         let line = (font.font.get_size() * LINE_HEIGHT).round() as i32;
         let sizes = self
             .entries
@@ -103,25 +114,25 @@ impl<'a, DB: DrawingBackend + 'a> Legend<'a, DB> {
             .map(|(i, s)| i as i32 * line + s.1 as i32)
             .max()
             .unwrap_or(0);
-        let (w, h) = (text_w + KEY + 2 * MARGIN, text_h + 2 * MARGIN);
+        let (w, h) = (text_w + key_w + 2 * margin, text_h + 2 * margin);
         let (area_w, area_h) = area.dim_in_pixel();
         let x = match corner {
-            Corner::UpperLeft | Corner::LowerLeft => INSET,
-            Corner::UpperRight => area_w as i32 - w - INSET,
+            Corner::UpperLeft | Corner::LowerLeft => inset,
+            Corner::UpperRight => area_w as i32 - w - inset,
         };
         let y = match corner {
-            Corner::UpperLeft | Corner::UpperRight => INSET,
-            Corner::LowerLeft => area_h as i32 - h - INSET,
+            Corner::UpperLeft | Corner::UpperRight => inset,
+            Corner::LowerLeft => area_h as i32 - h - inset,
         };
         let frame = [(x, y), (x + w, y + h)];
         area.draw(&Rectangle::new(frame, self.paper.mix(0.85).filled()))
             .map_err(err)?;
         area.draw(&Rectangle::new(frame, self.frame)).map_err(err)?;
         for (i, ((label, key), (_, text_h))) in self.entries.iter().zip(&sizes).enumerate() {
-            let top = y + MARGIN + i as i32 * line;
-            area.draw_text(label, font, (x + MARGIN + KEY, top))
+            let top = y + margin + i as i32 * line;
+            area.draw_text(label, font, (x + margin + key_w, top))
                 .map_err(err)?;
-            area.draw(&key((x + MARGIN, top + *text_h as i32 / 2)))
+            area.draw(&key((x + margin, top + *text_h as i32 / 2)))
                 .map_err(err)?;
         }
         Ok(())

@@ -112,6 +112,8 @@ impl Parser<'_> {
                 }
                 format!("<mn>{number}</mn>")
             }
+            // Sums and products are operators (upright), not the variables Σ or Π.
+            'Σ' | '∏' => format!("<mo>{c}</mo>"),
             c if c.is_alphabetic() => format!("<mi>{}</mi>", escape(&c.to_string())),
             '-' => "<mo>−</mo>".into(),
             c => format!("<mo>{}</mo>", escape(&c.to_string())),
@@ -188,6 +190,7 @@ mod tests {
         );
         assert_eq!(math("9.357e-6"), "<math><mn>9.357e-6</mn></math>");
         assert_eq!(math("SNR"), "<math><mi>SNR</mi></math>");
+        assert_eq!(math("Σ_i"), "<math><msub><mo>Σ</mo><mi>i</mi></msub></math>");
         assert_eq!(
             math("a < b"),
             "<math><mrow><mi>a</mi><mo>&lt;</mo><mi>b</mi></mrow></math>"

@@ -71,6 +71,7 @@ pub fn show(app: &Shared, step: usize) {
     highlight(Some(stop.highlight));
     if let Ok(card) = by_id::<HtmlElement>("tour") {
         let _ = card.set_attribute("data-step", &step.to_string());
+        let _ = card.set_attribute("data-side", side_clear_of(stop.highlight));
         card.set_hidden(false);
     }
     if let Ok(panel) = by_id::<Element>(&format!("panel-{}", stop.panel)) {
@@ -105,6 +106,26 @@ pub fn leave(app: &Shared) {
     }
     if let Ok(start) = by_id::<HtmlElement>("tour-start") {
         let _ = start.focus();
+    }
+}
+
+/// Where the card goes so that it does not cover what the stop outlines: "left" when that
+/// lies in the right half of a wide window, else "right" (the card's usual corner).
+fn side_clear_of(id: &str) -> &'static str {
+    let width = dom::window()
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .unwrap_or(0.0);
+    let Ok(el) = by_id::<Element>(id) else {
+        return "right";
+    };
+    let rect = el.get_bounding_client_rect();
+    let centre = rect.left() + rect.width() / 2.0;
+    if width >= 900.0 && centre > width / 2.0 && rect.left() > width * 0.3 {
+        "left"
+    } else {
+        "right"
     }
 }
 

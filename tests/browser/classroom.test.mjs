@@ -201,6 +201,13 @@ test('the guided walk sets each stop\'s state, keeps it on leaving, and opens fr
   assert.equal(await tValue(page), 100);
   assert.match(await page.locator('#tour-title').textContent(), /true target/);
   assert.ok(await page.evaluate(() => document.getElementById('posterior-canvas').classList.contains('tour-highlight')));
+  // The card moves to the other side rather than cover the chart it points at.
+  const overlap = await page.evaluate(() => {
+    const a = document.getElementById('tour').getBoundingClientRect();
+    const b = document.getElementById('posterior-canvas').getBoundingClientRect();
+    return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  });
+  assert.equal(overlap, 0, 'the walk\'s card covers the outlined chart');
   await screenshot(page, 'tour-step-4');
   await page.keyboard.press('b');
   await settle(page);
