@@ -8,6 +8,7 @@ pub mod digits;
 pub mod elbo;
 pub mod forward;
 mod legend;
+pub mod markup;
 pub mod mathml;
 pub mod posterior;
 pub mod schedule;

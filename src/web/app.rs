@@ -16,7 +16,7 @@ use web_sys::{Element, Event, HtmlElement, PointerEvent};
 use super::canvas::Canvas;
 use super::classroom::describe;
 use super::controls;
-use super::dom::{self, by_id, set_hidden, set_html, set_text};
+use super::dom::{self, by_id, set_formula, set_hidden, set_html, set_text};
 use super::layout;
 use super::training;
 use crate::charts::{self as panels, Learned, ModelView, Scene};
@@ -278,7 +278,7 @@ impl App {
         }
 
         if show(Panel::Schedule) {
-            set_html("schedule-formula", &panels::schedule::formula(&scene));
+            set_formula("schedule-formula", &panels::schedule::formula(&scene));
             describe("schedule-desc", panels::describe::schedule(&scene));
         }
         if show(Panel::Forward) {
@@ -293,14 +293,14 @@ impl App {
                     &format!("{} points drawn (at most {MAX_DRAWN})", self.data.len()),
                 );
             }
-            set_html("forward-formula", &panels::forward::formula(&scene));
+            set_formula("forward-formula", &panels::forward::formula(&scene));
             describe("forward-desc", panels::describe::forward(&scene));
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
             set_hidden("forward-warning", warning.is_none());
         }
         if let Some(post) = &post {
-            set_html(
+            set_formula(
                 "posterior-formula",
                 &panels::posterior::formula(&scene, post.as_ref()),
             );
@@ -310,7 +310,7 @@ impl App {
             );
         }
         if let Some(field) = &field {
-            set_html("score-formula", &panels::score::formula(&scene, field.as_ref()));
+            set_formula("score-formula", &panels::score::formula(&scene, field.as_ref()));
             describe("score-desc", panels::describe::score(&scene, field.as_ref()));
         }
         watch.lap("text");

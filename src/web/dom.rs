@@ -1,8 +1,13 @@
 //! Small DOM helpers. The page's HTML (`www/index.html`) holds every element with a stable id;
 //! a missing id is a bug in that file, reported on the page rather than by a panic.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Window};
+
+use crate::charts::markup::Markup;
 
 /// The browser window.
 pub fn window() -> Window {
@@ -50,11 +55,60 @@ pub fn set_hidden(id: &str, hidden: bool) {
     }
 }
 
+thread_local! {
+    /// What [`set_formula`] last wrote into each element, as tags and texts.
+    static WRITTEN: RefCell<HashMap<String, Markup>> = RefCell::new(HashMap::new());
+}
+
 /// Sets an element's HTML, if it exists. Only for markup this crate writes itself.
 pub fn set_html(id: &str, html: &str) {
     if let Ok(el) = by_id::<Element>(id) {
         el.set_inner_html(html);
     }
+}
+
+/// Sets a formula's markup ([`set_html`] for a formula written only through here). Where the
+/// tags are those written last time (its numbers moved), only the text nodes that changed are
+/// written: no parsing, no new MathML tree (see [`Markup`]).
+pub fn set_formula(id: &str, html: &str) {
+    let Ok(el) = by_id::<Element>(id) else { return };
+    let markup = Markup::parse(html);
+    let patched = WRITTEN.with(|written| {
+        let written = written.borrow();
+        match (written.get(id), &markup) {
+            (Some(old), Some(new)) if old.skeleton == new.skeleton => patch_texts(&el, old, new),
+            _ => false,
+        }
+    });
+    if !patched {
+        el.set_inner_html(html);
+    }
+    WRITTEN.with(|written| match markup {
+        Some(markup) => written.borrow_mut().insert(id.to_string(), markup),
+        None => written.borrow_mut().remove(id),
+    });
+}
+
+/// Writes the texts of `new` into `el`'s text nodes where they differ from what the nodes hold.
+/// False when the element's nodes are not what `old` made (then nothing was written).
+fn patch_texts(el: &Element, old: &Markup, new: &Markup) -> bool {
+    const SHOW_TEXT: u32 = 4;
+    let Ok(walker) = document().create_tree_walker_with_what_to_show(el, SHOW_TEXT) else {
+        return false;
+    };
+    let mut nodes = Vec::with_capacity(old.texts.len());
+    while let Ok(Some(node)) = walker.next_node() {
+        nodes.push(node);
+    }
+    if nodes.len() != old.texts.len() {
+        return false;
+    }
+    for (node, text) in nodes.iter().zip(&new.texts) {
+        if node.node_value().as_deref() != Some(text.as_str()) {
+            node.set_node_value(Some(text));
+        }
+    }
+    true
 }
 
 /// Sets a panel's status line: its text, and its `data-state` (`idle`, `training`, `error`, ...)

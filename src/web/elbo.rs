@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use web_sys::{Element, HtmlInputElement};
 
 use super::canvas::Canvas;
-use super::dom::{self, by_id, set_html};
+use super::dom::{self, by_id, set_formula, set_html};
 use super::{classroom, training};
 use crate::charts::elbo as chart;
 use crate::math::NoiseSchedule;
@@ -105,7 +105,7 @@ async fn compute() -> Result<(), String> {
     }
     let bound = estimator.finish()?;
     let name = param.name();
-    set_html("elbo-formula", &chart::formula(&bound, n, param.describe()));
+    set_formula("elbo-formula", &chart::formula(&bound, n, param.describe()));
     classroom::describe("elbo-desc", chart::describe(&bound));
     set_status(
         &format!(

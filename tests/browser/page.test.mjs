@@ -162,3 +162,22 @@ test('panels off screen are drawn when they scroll into view', async () => {
   assert.match(await mathText(page, '#score-formula'), /∇logq\(xt\)=.*\/0\.0\d+/);
   assert.deepEqual(page.problems, []);
 });
+
+test('formulas updated in place while dragging read exactly as formulas written afresh', async () => {
+  // While t moves only the formulas' numbers change, so the page rewrites their text nodes
+  // rather than the markup; after a drag across the schedule (t = 0 writes different markup)
+  // every formula must be the one a fresh page at the same t writes.
+  const ids = ['schedule-formula', 'forward-formula', 'posterior-formula', 'score-formula'];
+  const read = (page) => page.evaluate((ids) => ids.map((id) => document.getElementById(id).innerHTML), ids);
+  const page = await openPage(ctx.browser, ctx.server.url, { width: 1440, height: 4200 });
+  await settle(page);
+  for (const t of [700, 0, 333]) await dragSlider(page, 't', t);
+  await settle(page);
+  const t = await page.evaluate(() => document.getElementById('t').value);
+  const fresh = await openPage(ctx.browser, `${ctx.server.url}?t=${t}`, { width: 1440, height: 4200 });
+  await settle(fresh);
+  const [dragged, written] = [await read(page), await read(fresh)];
+  assert.ok(written.every((html) => html.includes('<math')), 'every panel shows a formula');
+  assert.deepEqual(dragged, written);
+  assert.deepEqual(page.problems, []);
+});
