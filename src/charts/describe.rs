@@ -83,8 +83,9 @@ pub fn posterior(scene: &Scene, post: Option<&DataPosterior<2>>) -> String {
             num(y as f64)
         );
     };
+    // Heaviest first (unstable: equal weights need no order; 2,000 of them each redraw).
     let mut w = post.weights.clone();
-    w.sort_by(|a, b| b.total_cmp(a));
+    w.sort_unstable_by(|a, b| b.total_cmp(a));
     let top: f64 = w.iter().take(10).sum();
     // How many data points it takes to hold half of the weight.
     let mut acc = 0.0;

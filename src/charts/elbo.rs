@@ -15,12 +15,12 @@ pub fn draw<DB: DrawingBackend>(
     bound: Option<&Elbo>,
     schedule: &NoiseSchedule,
 ) -> Result<(), String> {
-    let theme = canvas.theme();
-    let root = canvas.area()?;
-    root.fill(&theme.paper).map_err(err)?;
     let Some(bound) = bound.filter(|b| b.terms.len() >= 2) else {
         return canvas.note("Train the model, then compute the bound: its terms appear here.");
     };
+    let theme = canvas.theme();
+    let root = canvas.area()?;
+    root.fill(&theme.paper).map_err(err)?;
     let (_, h) = root.dim_in_pixel();
     let (top, bottom) = root.split_vertically((h as f64 * 0.62) as u32);
     let steps = bound.terms.len();

@@ -46,8 +46,8 @@ pub fn compute(scene: &Scene) -> Option<Field> {
     let exact = scene.schedule.data_scores(scene.data, &grid(), t);
     let norm = |s: &Point<2>| (s[0] as f64).hypot(s[1] as f64);
     let mut lengths: Vec<f64> = exact.iter().map(norm).collect();
-    lengths.sort_by(f64::total_cmp);
-    let typical = lengths[lengths.len() * 3 / 4].max(1e-12);
+    let quartile = lengths.len() * 3 / 4;
+    let typical = lengths.select_nth_unstable_by(quartile, f64::total_cmp).1.max(1e-12);
     let spacing = 2.0 * RANGE / GRID as f64;
     let (mut median_angle, mut median_error) = (None, None);
     if let Some(learned) = scene.model.ready() {
@@ -74,8 +74,8 @@ pub fn compute(scene: &Scene) -> Option<Field> {
 }
 
 fn median(xs: &mut [f64]) -> Option<f64> {
-    xs.sort_by(f64::total_cmp);
-    (!xs.is_empty()).then(|| xs[xs.len() / 2])
+    let middle = xs.len() / 2;
+    (!xs.is_empty()).then(|| *xs.select_nth_unstable_by(middle, f64::total_cmp).1)
 }
 
 /// Draws `x_t` faintly, the exact score in grey and the learned one in orange.

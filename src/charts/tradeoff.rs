@@ -51,12 +51,12 @@ pub fn draw<DB: DrawingBackend>(
     sweep: Option<&Sweep>,
     current: &Current,
 ) -> Result<(), String> {
-    let theme = canvas.theme();
-    let root = canvas.area()?;
-    root.fill(&theme.paper).map_err(err)?;
     let Some(sweep) = sweep else {
         return canvas.note("The measured trade-offs load with the digit model.");
     };
+    let theme = canvas.theme();
+    let root = canvas.area()?;
+    root.fill(&theme.paper).map_err(err)?;
     let (w, _) = root.dim_in_pixel();
     let (left, right) = root.split_horizontally(w / 2);
     let font = canvas.font(11.0);

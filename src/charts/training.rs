@@ -112,11 +112,11 @@ pub fn draw_quality<DB: DrawingBackend>(
     canvas: &Surface<DB>,
     quality: Option<(&[QualityPoint], f64)>,
 ) -> Result<(), String> {
-    let root = canvas.area()?;
-    root.fill(&canvas.theme().paper).map_err(err)?;
     let Some((results, floor)) = quality else {
         return canvas.note("Sample quality against the number of steps appears after training.");
     };
+    let root = canvas.area()?;
+    root.fill(&canvas.theme().paper).map_err(err)?;
     let positive = |d: f64| d.max(1e-5);
     let hi = results.iter().map(|r| r.2).fold(0.05, f64::max) * 1.5;
     let lo = results
