@@ -47,7 +47,10 @@ pub fn compute(scene: &Scene) -> Option<Field> {
     let norm = |s: &Point<2>| (s[0] as f64).hypot(s[1] as f64);
     let mut lengths: Vec<f64> = exact.iter().map(norm).collect();
     let quartile = lengths.len() * 3 / 4;
-    let typical = lengths.select_nth_unstable_by(quartile, f64::total_cmp).1.max(1e-12);
+    let typical = lengths
+        .select_nth_unstable_by(quartile, f64::total_cmp)
+        .1
+        .max(1e-12);
     let spacing = 2.0 * RANGE / GRID as f64;
     let (mut median_angle, mut median_error) = (None, None);
     if let Some(learned) = scene.model.ready() {

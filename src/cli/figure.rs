@@ -208,15 +208,7 @@ fn train(params: &Params) -> anyhow::Result<Trained> {
     let model = trainer.model();
     let schedule = trainer.schedule().clone();
     let mut chain = Chain::new(&schedule, sampler, params.train.reverse_steps, 1000, 0);
-    while let Some(t) = chain.current_t() {
-        let ts = vec![t; chain.particles.len()];
-        let out = model
-            .predict(&chain.particles, &ts)
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        chain.advance(&schedule, model.parameterization(), &out);
-    }
+    diffusion_playground::model::sample::run(&mut chain, &model, &schedule).map_err(anyhow::Error::msg)?;
     Ok(Trained {
         trainer,
         chain,
