@@ -32,6 +32,9 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         _ => return conv.forward(x),
     };
     let [batch, channels, h, w] = x.dims();
+    if kh * kw == 1 && pad == 0 && conv.stride == [1, 1] && conv.groups == 1 && super::sampling_on_flex(&x) {
+        return pointwise(conv, x);
+    }
     if !super::sampling_on_flex(&x)
         || conv.groups != 1
         || conv.dilation != [1, 1]
@@ -69,6 +72,22 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         out = out + bias.val().reshape([1, out_channels, 1]);
     }
     out.reshape([batch, out_channels, oh, ow])
+}
+
+/// A 1x1 convolution (the residual blocks' skips where the channel count changes): a matrix
+/// product per image, `[out, in]` by `[in, h * w]`, on burn's channels-first layout. burn-flex's
+/// own convolution turns the input into channels-last order and back first, element by element.
+fn pointwise(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let weight = conv.weight.val();
+    let [out_channels, ..] = weight.dims();
+    let mut out = weight
+        .reshape([1, out_channels, channels])
+        .matmul(x.reshape([batch, channels, h * w]));
+    if let Some(bias) = &conv.bias {
+        out = out + bias.val().reshape([1, out_channels, 1]);
+    }
+    out.reshape([batch, out_channels, h, w])
 }
 
 /// The shapes of one convolution.
@@ -171,6 +190,9 @@ mod tests {
             (4, 2, 3, 2, 0, 8, 2),
             (2, 3, 3, 1, 0, 5, 1),
             (2, 3, 3, 3, 1, 10, 2),
+            // The skips of the residual blocks.
+            (16, 32, 1, 1, 0, 14, 3),
+            (48, 16, 1, 1, 0, 28, 2),
         ] {
             let conv = Conv2dConfig::new([i, o], [k, k])
                 .with_stride([s, s])

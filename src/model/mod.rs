@@ -3,6 +3,7 @@
 //!
 //! - [`activation`]: SiLU in the elementwise kernels burn-flex vectorises.
 //! - [`conv`]: the U-Net's convolutions when sampling on the CPU, without burn-flex's copies.
+//! - [`norm`]: the U-Net's group norms when sampling on the CPU, with the shift and SiLU fused.
 //! - [`points`]: moving 2-D points between plain slices and tensors.
 //! - [`forward`]: the forward process `q(x_t | x_0)` on a batch of tensors.
 //! - [`embedding`], [`denoiser`]: the 2-D denoiser and its time embedding.
@@ -21,6 +22,7 @@ pub mod digits;
 pub mod embedding;
 pub mod forward;
 pub mod judge;
+pub mod norm;
 pub mod points;
 pub mod sample;
 pub mod store;
@@ -30,7 +32,7 @@ pub mod weights;
 
 use burn::tensor::{DType, Device, Tensor};
 
-/// Whether `x` is what this crate's own CPU kernels ([`conv`], [`activation`]) are for: burn-flex
+/// Whether `x` is what this crate's own CPU kernels ([`conv`], [`norm`], [`activation`]) are for: burn-flex
 /// without autodiff (sampling, not training), in f32. Everything else goes through burn.
 pub(crate) fn sampling_on_flex<const D: usize>(x: &Tensor<D>) -> bool {
     !x.is_autodiff() && x.device() == Device::flex() && x.dtype() == DType::F32

@@ -18,6 +18,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::activation::silu;
 use super::conv::conv2d;
+use super::norm::{norm, norm_silu};
 
 use super::embedding::{time_embedding_with, time_frequencies};
 
@@ -134,7 +135,7 @@ impl UNet {
         let h = self.up2.forward(Tensor::cat(vec![h, skip2], 1), &emb); // [b, c2, 14, 14]
         let h = upsample(h); // [b, c2, 28, 28]
         let h = self.up1.forward(Tensor::cat(vec![h, skip1], 1), &emb); // [b, c1, 28, 28]
-        conv2d(&self.output, silu(self.out_norm.forward(h))) // [b, 1, 28, 28]
+        conv2d(&self.output, norm_silu(&self.out_norm, h, None)) // [b, 1, 28, 28]
     }
 }
 
@@ -142,9 +143,26 @@ impl UNet {
 /// `interpolate(scale_factor=2, mode="nearest")`, written out so both agree to the bit).
 fn upsample(x: Tensor<4>) -> Tensor<4> {
     let [b, c, h, w] = x.dims();
-    x.reshape([b, c, h, 1, w, 1])
-        .expand([b, c, h, 2, w, 2])
-        .reshape([b, c, 2 * h, 2 * w])
+    if !super::sampling_on_flex(&x) {
+        return x
+            .reshape([b, c, h, 1, w, 1])
+            .expand([b, c, h, 2, w, 2])
+            .reshape([b, c, 2 * h, 2 * w]);
+    }
+    // Sampling on the CPU: written row by row (burn-flex makes the expanded view contiguous
+    // through a general strided iterator, element by element).
+    let device = x.device();
+    let values: Vec<f32> = x
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("burn-flex's float tensors are f32 here");
+    let mut out = Vec::with_capacity(4 * values.len());
+    for row in values.chunks_exact(w.max(1)) {
+        let start = out.len();
+        out.extend(row.iter().flat_map(|&v| [v, v]));
+        out.extend_from_within(start..);
+    }
+    Tensor::from_data(TensorData::new(out, [b, c, 2 * h, 2 * w]), &device)
 }
 
 /// Group norm, SiLU, 3x3 conv, plus the embedding (as a per-channel shift); group norm, SiLU,
@@ -172,11 +190,11 @@ impl ResBlock {
     }
 
     fn forward(&self, x: Tensor<4>, emb: &Tensor<2>) -> Tensor<4> {
-        let h = conv2d(&self.conv1, silu(self.norm1.forward(x.clone()))); // [b, o, h, w]
+        let h = conv2d(&self.conv1, norm_silu(&self.norm1, x.clone(), None)); // [b, o, h, w]
         let shift = self.emb.forward(silu(emb.clone())).unsqueeze_dims::<4>(&[2, 3]); // [b, o, 1, 1]
-        let h = conv2d(&self.conv2, silu(self.norm2.forward(h + shift))); // [b, o, h, w]
+        let h = conv2d(&self.conv2, norm_silu(&self.norm2, h, Some(shift))); // [b, o, h, w]
         let skip = match &self.skip {
-            Some(conv) => conv.forward(x),
+            Some(conv) => conv2d(conv, x),
             None => x,
         };
         h + skip
@@ -202,11 +220,7 @@ impl Attention {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
-        let tokens = self
-            .norm
-            .forward(x.clone())
-            .reshape([b, c, h * w])
-            .swap_dims(1, 2); // [b, hw, c]
+        let tokens = norm(&self.norm, x.clone()).reshape([b, c, h * w]).swap_dims(1, 2); // [b, hw, c]
         let qkv = self.qkv.forward(tokens); // [b, hw, 3c]
         let q = qkv.clone().narrow(2, 0, c);
         let k = qkv.clone().narrow(2, c, c);
@@ -215,5 +229,28 @@ impl Attention {
         let attended = softmax(scores, 2).matmul(v); // [b, hw, c]
         let out = self.out.forward(attended).swap_dims(1, 2).reshape([b, c, h, w]);
         x + out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn upsampling_on_the_cpu_repeats_each_pixel_as_burn_does() {
+        let x = Tensor::<4>::random([2, 3, 5, 7], Distribution::Default, &Device::flex());
+        let values = x.to_data().try_to_vec::<f32>().unwrap();
+        let ours = upsample(x).into_data().try_to_vec::<f32>().unwrap();
+        // burn's expanded view (the path training takes).
+        let autodiff = Device::flex().autodiff();
+        let y = Tensor::<4>::from_data(TensorData::new(values.clone(), [2, 3, 5, 7]), &autodiff);
+        let burns = upsample(y).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(ours, burns);
+        // And by hand: pixel (plane 4, row 3, column 6) lands on a 2x2 block.
+        let at = |v: &[f32], p: usize, r: usize, c: usize, w: usize, h: usize| v[(p * h + r) * w + c];
+        for (r, c) in [(6, 12), (6, 13), (7, 12), (7, 13)] {
+            assert_eq!(at(&ours, 4, r, c, 14, 10), at(&values, 4, 3, 6, 7, 5));
+        }
     }
 }

@@ -1,0 +1,160 @@
+//! The U-Net's group norms when sampling on the CPU, with what comes around them fused in: the
+//! time embedding's per-channel shift before, SiLU after. burn's `GroupNorm` is written in
+//! tensor operations (a mean, a subtraction, a square, another mean, a square root, a division,
+//! a product with the scale and a sum with the bias), each a pass over the whole tensor into a
+//! new buffer; then the shift and SiLU are two passes more. Here it is one pass for each
+//! group's mean, one for its variance and one that writes the result, on the tensor's own
+//! buffer.
+//!
+//! Only where [`super::sampling_on_flex`] holds (burn-flex, no autodiff, f32). Training and
+//! WebGPU go through burn's own modules; `tests` checks that both agree.
+
+use burn::nn::GroupNorm;
+use burn::tensor::{Tensor, TensorData};
+
+use crate::math::fast::exp;
+
+/// Sums are kept in this many lanes, so that the loops vectorise.
+const LANES: usize = 8;
+
+/// `silu(norm(x + shift))`, `shift` (`[batch, channels, 1, 1]`) added when given.
+pub fn norm_silu(norm: &GroupNorm, x: Tensor<4>, shift: Option<Tensor<4>>) -> Tensor<4> {
+    fused(norm, x, shift, true)
+}
+
+/// `norm(x)`.
+pub fn norm(norm: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
+    fused(norm, x, None, false)
+}
+
+fn fused(norm: &GroupNorm, x: Tensor<4>, shift: Option<Tensor<4>>, silu: bool) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let affine = norm.affine && norm.gamma.is_some() && norm.beta.is_some();
+    if !super::sampling_on_flex(&x)
+        || channels != norm.num_channels
+        || norm.num_groups == 0
+        || channels % norm.num_groups != 0
+        || norm.affine != affine
+    {
+        let x = match shift {
+            Some(shift) => x + shift,
+            None => x,
+        };
+        let y = norm.forward(x);
+        return if silu { super::activation::silu(y) } else { y };
+    }
+    let device = x.device();
+    let read = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 on burn-flex");
+    let (gamma, beta) = match (&norm.gamma, &norm.beta) {
+        (Some(g), Some(b)) if affine => (read(g.val()), read(b.val())),
+        _ => (vec![1.0; channels], vec![0.0; channels]),
+    };
+    let shift = shift.map(|s| s.into_data().try_into_vec::<f32>().expect("f32 on burn-flex"));
+    let mut values: Vec<f32> = x
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("burn-flex's float tensors are f32 here");
+    let plane = h * w;
+    let per_group = channels / norm.num_groups;
+    let eps = norm.epsilon as f32;
+    for (b, image) in values.chunks_exact_mut(channels * plane).enumerate() {
+        for (g, group) in image.chunks_exact_mut(per_group * plane).enumerate() {
+            let first = g * per_group;
+            if let Some(shift) = &shift {
+                let shift = &shift[b * channels + first..][..per_group];
+                for (plane, s) in group.chunks_exact_mut(plane).zip(shift) {
+                    plane.iter_mut().for_each(|v| *v += s);
+                }
+            }
+            let n = group.len() as f32;
+            let mean = lanes_sum(group, |v| v) / n;
+            let var = lanes_sum(group, |v| (v - mean) * (v - mean)) / n;
+            let inv = 1.0 / (var + eps).sqrt();
+            for (c, plane) in group.chunks_exact_mut(plane).enumerate() {
+                let scale = gamma[first + c] * inv;
+                let bias = beta[first + c] - mean * scale;
+                if silu {
+                    for v in plane.iter_mut() {
+                        let y = *v * scale + bias;
+                        *v = y / (1.0 + exp(-y));
+                    }
+                } else {
+                    plane.iter_mut().for_each(|v| *v = *v * scale + bias);
+                }
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [batch, channels, h, w]), &device)
+}
+
+/// The sum of `f` over `xs`, in [`LANES`] lanes.
+fn lanes_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0_f32; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += f(v);
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Param;
+    use burn::nn::GroupNormConfig;
+    use burn::tensor::{Device, Distribution};
+
+    fn max_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
+        let a = a.into_data().try_to_vec::<f32>().unwrap();
+        let b = b.into_data().try_to_vec::<f32>().unwrap();
+        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn agrees_with_burns_group_norm_shift_and_silu() {
+        let device = Device::flex();
+        for (channels, groups, side) in [(16, 8, 28), (32, 8, 7), (48, 8, 28), (6, 3, 5)] {
+            let mut norm = GroupNormConfig::new(groups, channels).init(&device);
+            // Trained-looking scales and biases, not ones and zeros.
+            norm.gamma = Some(Param::from_tensor(Tensor::random(
+                [channels],
+                Distribution::Uniform(0.5, 1.5),
+                &device,
+            )));
+            norm.beta = Some(Param::from_tensor(Tensor::random(
+                [channels],
+                Distribution::Uniform(-0.5, 0.5),
+                &device,
+            )));
+            // Off-centre, so that the mean matters.
+            let x = Tensor::<4>::random([3, channels, side, side], Distribution::Normal(0.7, 2.0), &device);
+            let shift = Tensor::<4>::random([3, channels, 1, 1], Distribution::Normal(0.0, 1.0), &device);
+
+            let burns = burn::tensor::activation::silu(norm.forward(x.clone() + shift.clone()));
+            let ours = norm_silu(&norm, x.clone(), Some(shift));
+            assert!(
+                max_diff(ours, burns) < 2e-5,
+                "{channels} channels in {groups} groups"
+            );
+
+            let burns = norm.forward(x.clone());
+            let ours = super::norm(&norm, x);
+            assert!(
+                max_diff(ours, burns) < 2e-5,
+                "{channels} channels in {groups} groups"
+            );
+        }
+    }
+
+    #[test]
+    fn training_goes_through_burn_with_its_gradients() {
+        let device = Device::flex().autodiff();
+        let norm = GroupNormConfig::new(2, 4).init(&device);
+        let x = Tensor::<4>::random([2, 4, 3, 3], Distribution::Default, &device).require_grad();
+        let grads = norm_silu(&norm, x.clone(), None).sum().backward();
+        assert!(x.grad(&grads).is_some());
+    }
+}
