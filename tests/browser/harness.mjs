@@ -195,3 +195,30 @@ export function servePageAndBrowser(options = {}) {
 export async function mathText(page, selector) {
   return (await page.locator(selector).textContent()).replace(/\s+/g, '');
 }
+
+/**
+ * An init script for `openPage` that makes the page see a hardware WebGPU adapter (what
+ * `navigator.gpu.requestAdapter` answers on a machine with a real GPU). The worker's burn-wgpu
+ * still gets this machine's SwiftShader, so the backend race times real kernels; `speedup`
+ * stands in for a fast GPU by dividing WebGPU's times (see src/worker/race.rs).
+ */
+export function hardwareAdapter(speedup) {
+  const script = (speedup) => {
+    if (navigator.gpu) {
+      navigator.gpu.requestAdapter = async () => ({
+        isFallbackAdapter: false,
+        info: { vendor: 'stub', architecture: 'fast', device: '', description: 'a stubbed GPU', isFallbackAdapter: false },
+      });
+    }
+    if (speedup) {
+      const Real = window.Worker;
+      window.Worker = class extends Real {
+        constructor(...args) {
+          super(...args);
+          this.postMessage({ test: 'gpu-speedup', factor: speedup });
+        }
+      };
+    }
+  };
+  return { content: `(${script})(${JSON.stringify(speedup)})` };
+}

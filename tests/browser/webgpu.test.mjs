@@ -4,7 +4,7 @@
 // real GPU kernels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, hardwareAdapter } from './harness.mjs';
 
 const ctx = servePageAndBrowser({ webgpu: true });
 
@@ -87,30 +87,6 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
   // burn-wgpu may complain about the destroyed device on the console; exceptions are bugs.
   assert.deepEqual(page.problems.filter((p) => p.startsWith('exception')), []);
 });
-
-// A hardware adapter, as far as the page can tell: what `navigator.gpu.requestAdapter` answers on
-// a machine with a real GPU. The worker's burn-wgpu still gets this machine's SwiftShader, so the
-// race below times real kernels; `speedup` stands in for a fast GPU by dividing WebGPU's times.
-function hardwareAdapter(speedup) {
-  const script = (speedup) => {
-    if (navigator.gpu) {
-      navigator.gpu.requestAdapter = async () => ({
-        isFallbackAdapter: false,
-        info: { vendor: 'stub', architecture: 'fast', device: '', description: 'a stubbed GPU', isFallbackAdapter: false },
-      });
-    }
-    if (speedup) {
-      const Real = window.Worker;
-      window.Worker = class extends Real {
-        constructor(...args) {
-          super(...args);
-          this.postMessage({ test: 'gpu-speedup', factor: speedup });
-        }
-      };
-    }
-  };
-  return { content: `(${script})(${JSON.stringify(speedup)})` };
-}
 
 /** Waits until the U-Net has loaded (and been raced), and returns the backend label's state. */
 async function raced(page) {
