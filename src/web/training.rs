@@ -349,10 +349,7 @@ pub fn set_ready(state: &Shared, gpu: bool, auto: &str) {
     let mut s = state.borrow_mut();
     s.ready = true;
     s.gpu = gpu;
-    offer_webgpu(gpu);
-    if gpu {
-        set_text("train-device-auto", &format!("auto ({auto})"));
-    }
+    offer_webgpu(gpu.then_some(auto));
     set_status("Ready: press Train.", "idle");
     if let Some(action) = s.pending.take() {
         drop(s);
@@ -391,11 +388,16 @@ pub fn show_step(k: Option<usize>) {
     });
 }
 
-/// Enables or disables the "train on: WebGPU" choice.
-fn offer_webgpu(gpu: bool) {
+/// Enables the "train on: WebGPU" choice where WebGPU runs (`auto`: where "auto" trains then,
+/// said beside it), or disables it and says nothing beside "auto".
+fn offer_webgpu(auto: Option<&str>) {
     if let Some(option) = dom::document().get_element_by_id("train-device-webgpu") {
-        let _ = option.toggle_attribute_with_force("disabled", !gpu);
+        let _ = option.toggle_attribute_with_force("disabled", auto.is_none());
     }
+    set_text(
+        "train-device-auto",
+        &auto.map_or("auto".to_string(), |on| format!("auto ({on})")),
+    );
 }
 
 /// The browser lost the WebGPU device: it is no longer offered, and a run on it stops (its
@@ -403,7 +405,7 @@ fn offer_webgpu(gpu: bool) {
 pub fn gpu_lost(state: &Shared, why: &str) {
     let mut s = state.borrow_mut();
     s.gpu = false;
-    offer_webgpu(false);
+    offer_webgpu(None);
     if s.device_name == "WebGPU" && s.trainer.is_some() {
         fail(
             &mut s,

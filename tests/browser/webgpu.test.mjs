@@ -72,8 +72,9 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
   await page.evaluate(() => window.playgroundWorker.postMessage({ test: 'lose-gpu' }));
   await page.waitForFunction(() => document.querySelector('#backend').dataset.backend === 'CPU', null, { timeout: 30_000 });
   assert.match(await page.locator('#backend').textContent(), /CPU .*WebGPU stopped/);
-  // WebGPU is no longer offered.
+  // WebGPU is no longer offered, and "auto" no longer claims it.
   assert.equal(await page.locator('#train-device-webgpu').isDisabled(), true);
+  assert.equal((await page.locator('#train-device-auto').textContent()).trim(), 'auto');
   await page.click('#digits-sample');
   await page.waitForFunction(
     () => ['done', 'error'].includes(document.querySelector('#digits-status').dataset.state),
