@@ -8,6 +8,37 @@ import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot,
 
 const ctx = servePageAndBrowser({ webgpu: true });
 
+/** Waits until the U-Net has loaded (and been raced), and returns the backend label's state. */
+async function raced(page) {
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
+  return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
+}
+
+/** Trains 10 steps and samples in 5 with the panel's device; returns the panel's status. */
+async function trainTen(page) {
+  await page.fill('#train-steps', '10');
+  await page.fill('#sample-steps', '5');
+  await page.click('#train');
+  await page.waitForFunction(
+    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  return page.locator('#train-status').textContent();
+}
+
+/** Takes the first of 4 reverse steps of a digit grid; returns the panel's status. */
+async function stepDigits(page) {
+  await page.fill('#digits-steps', '4');
+  await page.click('#digits-step');
+  await page.waitForFunction(
+    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
+    null,
+    { timeout: 300_000 },
+  );
+  return page.locator('#digits-status').textContent();
+}
+
 test('by default a software WebGPU adapter is passed over for the CPU, and the page says why', async () => {
   const page = await openPage(ctx.browser, ctx.server.url);
   const backend = await waitForBackend(page, 300_000);
@@ -34,15 +65,7 @@ test('the model trains and samples on WebGPU (SwiftShader here, so only a few st
   const page = await openPage(ctx.browser, `${ctx.server.url}?device=webgpu`);
   await waitForBackend(page, 300_000);
   assert.equal(await page.locator('#train-device').inputValue(), 'webgpu');
-  await page.fill('#train-steps', '10');
-  await page.fill('#sample-steps', '5');
-  await page.click('#train');
-  await page.waitForFunction(
-    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  assert.match(await page.locator('#train-status').textContent(), /Trained 10 steps on WebGPU .* in 5 steps/);
+  assert.match(await trainTen(page), /Trained 10 steps on WebGPU .* in 5 steps/);
   const losses = await page.evaluate(() => window.wasmBindings.training_losses());
   assert.ok(losses.length === 10 && losses.every(Number.isFinite), String(losses));
   assert.deepEqual(page.problems, []);
@@ -57,14 +80,7 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
     { timeout: 300_000 },
   );
   assert.match(await page.locator('#digits-status').textContent(), /U-Net loaded/);
-  await page.fill('#digits-steps', '4');
-  await page.click('#digits-step');
-  await page.waitForFunction(
-    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  assert.match(await page.locator('#digits-status').textContent(), /Step 1\/4, t = \d+, on WebGPU/);
+  assert.match(await stepDigits(page), /Step 1\/4, t = \d+, on WebGPU/);
   const before = await canvasStats(page, 'digits-canvas');
 
   // What a driver reset or a sleeping laptop does to the page: the GPU device goes away.
@@ -89,24 +105,6 @@ test('digits sample on WebGPU, and when the device is lost the panel carries on 
   assert.deepEqual(page.problems.filter((p) => p.startsWith('exception')), []);
 });
 
-/** Waits until the U-Net has loaded (and been raced), and returns the backend label's state. */
-async function raced(page) {
-  await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
-  return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
-}
-
-async function trainTen(page) {
-  await page.fill('#train-steps', '10');
-  await page.fill('#sample-steps', '5');
-  await page.click('#train');
-  await page.waitForFunction(
-    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  return page.locator('#train-status').textContent();
-}
-
 test('with a hardware adapter each network is timed on both backends: a fast GPU wins and runs both', async () => {
   const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits`, { init: hardwareAdapter(1000) });
   await waitForBackend(page, 300_000);
@@ -117,14 +115,7 @@ test('with a hardware adapter each network is timed on both backends: a fast GPU
   assert.match(backend.label, /The 2-D network: WebGPU, [\d.]+ ms for a training step of the 2-D network against [\d.]+ ms on the CPU \([\d.]+x\)/);
   assert.match(backend.label, /The U-Net: WebGPU, [\d.]+ ms for a pass of the U-Net over 16 digits against [\d.]+ ms on the CPU/);
   // The U-Net then samples where it won.
-  await page.fill('#digits-steps', '4');
-  await page.click('#digits-step');
-  await page.waitForFunction(
-    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  assert.match(await page.locator('#digits-status').textContent(), /Step 1\/4, t = \d+, on WebGPU/);
+  assert.match(await stepDigits(page), /Step 1\/4, t = \d+, on WebGPU/);
   assert.deepEqual(page.problems, []);
 });
 
