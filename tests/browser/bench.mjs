@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serveDist, launch, openPage, waitForBackend, settle, DIST, hardwareAdapter } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, DIST, hardwareAdapter, raced } from './harness.mjs';
 import { loadTfjs, tfjsStepsPerSecond } from './tfjs.mjs';
 
 /** Runs `run` `n` times, one after another, and returns the results. */
@@ -133,10 +133,9 @@ try {
     else console.log(`digits panel on WebGPU: not run, the page chose ${backend.label}`);
     // The backend race (src/worker/race.rs) as a machine with a hardware adapter runs it; here
     // the adapter's description is stubbed and SwiftShader runs WebGPU's side.
-    const raced = await openPage(gpuBrowser, `${server.url}?panel=digits`, { init: hardwareAdapter(0) });
-    await waitForBackend(raced, 300_000);
-    await raced.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
-    const label = await raced.locator('#backend').textContent();
+    const racing = await openPage(gpuBrowser, `${server.url}?panel=digits`, { init: hardwareAdapter(0) });
+    await waitForBackend(racing, 300_000);
+    const { label } = await raced(racing);
     console.log(`backend race, each network timed on both (a stubbed hardware adapter, SwiftShader behind it): ${label.replace(/^.*?The 2-D network/, 'the 2-D network')}`);
   } finally {
     await gpuBrowser.close();

@@ -222,3 +222,12 @@ export function hardwareAdapter(speedup) {
   };
   return { content: `(${script})(${JSON.stringify(speedup)})` };
 }
+
+/**
+ * Waits until the U-Net has loaded (and, with a hardware adapter, been timed on both backends)
+ * and returns the footer's backend label: its data attributes and its text as `label`.
+ */
+export async function raced(page) {
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
+  return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
+}

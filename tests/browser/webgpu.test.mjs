@@ -4,15 +4,9 @@
 // real GPU kernels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, hardwareAdapter } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, hardwareAdapter, raced } from './harness.mjs';
 
 const ctx = servePageAndBrowser({ webgpu: true });
-
-/** Waits until the U-Net has loaded (and been raced), and returns the backend label's state. */
-async function raced(page) {
-  await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
-  return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
-}
 
 /** Trains 10 steps and samples in 5 with the panel's device; returns the panel's status. */
 async function trainTen(page) {
