@@ -22,6 +22,25 @@ fn mean(xs: &[f32]) -> f32 {
 }
 
 #[test]
+fn a_run_starts_from_its_seed_whatever_else_uses_the_generator_before_its_first_step() {
+    let data = || swiss_roll(500, 1);
+    let config = TrainConfig::new().with_steps(10).with_seed(5);
+    let mut alone = Trainer::new(config.clone(), data(), &Device::flex()).unwrap();
+    let expected = alone.step().unwrap();
+    // As in the page's worker: a run is made, then other work draws from burn's generator (the
+    // warm-up's own run, seeded otherwise) before the run's first step.
+    let mut run = Trainer::new(config, data(), &Device::flex()).unwrap();
+    let mut other = Trainer::new(
+        TrainConfig::new().with_steps(10).with_seed(6),
+        data(),
+        &Device::flex(),
+    )
+    .unwrap();
+    other.step().unwrap();
+    assert_eq!(run.step().unwrap(), expected);
+}
+
+#[test]
 fn every_parameterisation_lowers_its_loss() {
     for param in Parameterization::ALL {
         let mut trainer = Trainer::new(small(param, 400), swiss_roll(2000, 1), &Device::flex()).unwrap();

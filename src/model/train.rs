@@ -119,6 +119,15 @@ pub struct Batch {
     pub targets: Tensor<2>,
 }
 
+/// Draws every lazily initialised parameter of a module now (see [`Trainer::new`]).
+struct Materialise;
+
+impl burn::module::ModuleVisitor for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
 /// A training run in progress.
 pub struct Trainer {
     config: TrainConfig,
@@ -198,6 +207,10 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let model = config.model.init(&device);
+        // burn draws a parameter's initial values from the device's generator when the
+        // parameter is first used, not here: drawn now, straight after seeding, so that work
+        // in between (the page worker's warm-up, another run) cannot change them.
+        model.visit(&mut Materialise);
         Ok(Self {
             optimizer: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(config.seed ^ 0xba7c4),
