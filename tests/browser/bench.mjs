@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serveDist, launch, openPage, waitForBackend, settle, DIST, hardwareAdapter, raced } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, DIST, hardwareAdapter, raced, untilState } from './harness.mjs';
 import { loadTfjs, tfjsStepsPerSecond } from './tfjs.mjs';
 
 /** Runs `run` `n` times, one after another, and returns the results. */
@@ -73,7 +73,7 @@ try {
     await page.waitForTimeout(pause);
     const started = Date.now();
     await page.click('#train');
-    await page.waitForFunction(() => ['sampling', 'sampled', 'error'].includes(document.querySelector('#train-status').dataset.state), null, { timeout: 300_000 });
+    await untilState(page, 'train-status', ['sampling', 'sampled', 'error']);
     const seconds = (Date.now() - started) / 1000;
     const steps = (await page.evaluate(() => window.wasmBindings.training_losses())).length;
     console.log(`training in the page with the defaults (CPU fallback), clicked ${when}: ${steps} steps, ${seconds.toFixed(2)} s from the click to the first reverse step`);
@@ -112,7 +112,7 @@ try {
     // panel first: the worker has warmed its code by then.
     const rested = await openPage(browser, `${server.url}?panel=digits`);
     await waitForBackend(rested);
-    await rested.waitForFunction(() => ['ready', 'done', 'error'].includes(document.querySelector('#digits-status').dataset.state), null, { timeout: 600_000 });
+    await untilState(rested, 'digits-status', ['ready', 'done', 'error'], 600_000);
     await rested.waitForTimeout(3000);
     await firstGrid(rested, 'the CPU fallback, 3 s after the weights came in');
     await rested.context().close();
@@ -239,12 +239,10 @@ await server.close();
 
 /** Clicks Sample once the weights are in and prints how long the grid took. */
 async function firstGrid(page, where) {
-  const done = (states) => page.waitForFunction(
-    (states) => states.includes(document.querySelector('#digits-status').dataset.state), states, { timeout: 600_000 });
-  await done(['ready', 'done', 'error']);
+  await untilState(page, 'digits-status', ['ready', 'done', 'error'], 600_000);
   const started = Date.now();
   await page.click('#digits-sample');
-  await done(['done', 'error']);
+  await untilState(page, 'digits-status', ['done', 'error'], 600_000);
   const settings = await page.evaluate(() => ['digits-label', 'digits-guidance', 'digits-guided-from', 'digits-guided-to', 'digits-steps']
     .map((id) => `${id.replace('digits-', '')} ${document.getElementById(id)?.value}`).join(', '));
   const seconds = (Date.now() - started) / 1000;

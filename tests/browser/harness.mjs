@@ -231,3 +231,16 @@ export async function raced(page) {
   await page.waitForFunction(() => document.querySelector('#backend').dataset.digits, null, { timeout: 300_000 });
   return page.evaluate(() => ({ ...document.querySelector('#backend').dataset, label: document.querySelector('#backend').textContent }));
 }
+
+/**
+ * Waits until the status element `id` (its `data-state`) is in one of `states`, and returns
+ * its text.
+ */
+export async function untilState(page, id, states, timeout = 300_000) {
+  await page.waitForFunction(
+    ({ id, states }) => states.includes(document.getElementById(id).dataset.state),
+    { id, states },
+    { timeout },
+  );
+  return page.locator(`#${id}`).textContent();
+}

@@ -4,7 +4,7 @@
 // real GPU kernels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, hardwareAdapter, raced } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, screenshot, hardwareAdapter, raced, untilState } from './harness.mjs';
 
 const ctx = servePageAndBrowser({ webgpu: true });
 
@@ -13,24 +13,14 @@ async function trainTen(page) {
   await page.fill('#train-steps', '10');
   await page.fill('#sample-steps', '5');
   await page.click('#train');
-  await page.waitForFunction(
-    () => ['sampled', 'error'].includes(document.querySelector('#train-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  return page.locator('#train-status').textContent();
+  return untilState(page, 'train-status', ['sampled', 'error']);
 }
 
 /** Takes the first of 4 reverse steps of a digit grid; returns the panel's status. */
 async function stepDigits(page) {
   await page.fill('#digits-steps', '4');
   await page.click('#digits-step');
-  await page.waitForFunction(
-    () => ['paused', 'error'].includes(document.querySelector('#digits-status').dataset.state),
-    null,
-    { timeout: 300_000 },
-  );
-  return page.locator('#digits-status').textContent();
+  return untilState(page, 'digits-status', ['paused', 'error']);
 }
 
 test('by default a software WebGPU adapter is passed over for the CPU, and the page says why', async () => {
