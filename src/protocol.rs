@@ -346,8 +346,11 @@ pub enum Reply {
     },
     /// The worker's WebAssembly memory.
     Memory {
-        /// Its size in bytes.
+        /// Its size in bytes: the most it ever needed at once, since WebAssembly memory never
+        /// shrinks (how much depends on how freed blocks happened to lie, not only on use).
         bytes: u64,
+        /// The bytes allocated now and not yet freed: what grows when something leaks.
+        live: u64,
     },
     /// The request failed.
     Error {

@@ -115,7 +115,10 @@ fn every_reply_and_event_reads_back_as_sent() {
         Reply::File,
         Reply::Done,
         Reply::Timed { ms: 1.5 },
-        Reply::Memory { bytes: 1 << 30 },
+        Reply::Memory {
+            bytes: 1 << 30,
+            live: 3 << 20,
+        },
         Reply::Error { message: "no".into() },
     ];
     for reply in replies {

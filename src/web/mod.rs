@@ -126,20 +126,21 @@ pub async fn benchmark_matmul(side: usize, repeats: usize) -> Result<f64, JsErro
     }
 }
 
-/// The bytes of WebAssembly memory held by the page's module and by its worker (0 when no
-/// worker has started): what the soak benchmark watches for leaks.
+/// The bytes of WebAssembly memory held by the page's module and by its worker, then the bytes
+/// the worker has allocated and not freed (both 0 when no worker has started): what the soak
+/// benchmark watches for leaks.
 #[wasm_bindgen]
 pub async fn wasm_memory() -> Result<Vec<f64>, JsError> {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
     let page: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
-    let worker = if engine::started() {
+    let (worker, live) = if engine::started() {
         match engine::call(&crate::protocol::Request::Memory, Vec::new(), Vec::new()).await {
-            Ok((crate::protocol::Reply::Memory { bytes }, _, _)) => bytes as f64,
+            Ok((crate::protocol::Reply::Memory { bytes, live }, _, _)) => (bytes as f64, live as f64),
             Ok(_) => return Err(JsError::new("the worker answered something else")),
             Err(e) => return Err(JsError::new(&e)),
         }
     } else {
-        0.0
+        (0.0, 0.0)
     };
-    Ok(vec![page.byte_length() as f64, worker])
+    Ok(vec![page.byte_length() as f64, worker, live])
 }

@@ -59,6 +59,10 @@ struct Engine {
     imported: Option<Vec<u8>>,
 }
 
+/// The worker's allocator (Rust's own), counting the bytes in use for [`Request::Memory`].
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
 thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine {
         backend: None,
@@ -177,6 +181,7 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
             let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
             answer(Reply::Memory {
                 bytes: buffer.byte_length() as u64,
+                live: ALLOCATOR.allocated() as u64,
             })
         }
         Request::Start { cpu_reason, race } => {

@@ -1,9 +1,14 @@
 // A lesson's worth of use in one tab: every slider dragged, trainings with varied settings,
 // digit grids, SDEdit, points drawn and cleared, panels switched, projector mode, the walk,
-// resets. Every minute it records the page's and the worker's WebAssembly memory and the JS
-// heap (after a garbage collection); after the first minute's warm-up none may grow by more
-// than 10 %, no console error may appear, and at the end a drag must still be redrawn on the
-// next frame.
+// resets, in rounds of the same thirteen steps. At the end of every round (the same state each
+// time: the same run loaded, the same panels drawn) it records the page's and the worker's
+// WebAssembly memory, the bytes the worker has allocated and not freed, and the JS heap (after
+// a garbage collection). Against the first round, the page's memory, the worker's live bytes and
+// the JS heap may not grow by more than 10 %; no console error may appear; and at the end a drag
+// must still be redrawn on the next frame. The worker's memory size is its high-water mark: it
+// can step up once where a large block no longer fits between the freed ones (seen: 24.9 to
+// 35.3 MB at a digit grid in the third round, then flat for minutes, while the live bytes stayed
+// at 1.6-1.8 MB), so it may not pass 1.5 times the first round's.
 //
 //   node tests/browser/soak.mjs [--minutes 30]     (the benchmark; prints the series)
 //   soak.test.mjs runs two minutes of it with the same assertions in the test suite.
@@ -11,7 +16,8 @@ import { serveDist, launch, openPage, dragSlider, settle, waitForBackend } from 
 
 const MB = 1 << 20;
 
-/** One lesson step after another, until `minutes` have passed. Resolves to the report. */
+/** Rounds of the lesson, until `minutes` have passed (the last round is finished). Resolves to
+ * the report. */
 export async function soak({ minutes = 30, log = console.log } = {}) {
   const server = await serveDist();
   const browser = await launch({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
@@ -46,13 +52,13 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
         await new Promise((ok) => setTimeout(ok, 50));
         jsHeap = Math.min(jsHeap, performance.memory?.usedJSHeapSize ?? 0);
       }
-      const [pageWasm, workerWasm] = await window.wasmBindings.wasm_memory();
-      return { pageWasm, workerWasm, jsHeap };
+      const [pageWasm, workerWasm, workerLive] = await window.wasmBindings.wasm_memory();
+      return { pageWasm, workerWasm, workerLive, jsHeap };
     });
   }
 
   const settings = [
-    // The largest first, so the first minute reaches the high-water mark.
+    // The largest first, so the first round reaches the high-water mark.
     { steps: 400, hidden: 64, batch: 512, predict: 'epsilon', data: 'swiss-roll' },
     { steps: 300, hidden: 32, batch: 256, predict: 'x0', data: 'moons' },
     { steps: 300, hidden: 16, batch: 128, predict: 'mean-logvar', data: 'gaussians' },
@@ -142,24 +148,19 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
     () => train(0), digits, sdedit, sliders, () => train(1), draw, classroom, () => train(2),
     reset, digits, sliders, () => train(3), classroom,
   ];
-  let next = 0;
-  let minute = 0;
+  let round = 0;
   while (Date.now() < deadline) {
-    await lesson[next % lesson.length]();
-    next++;
-    if (next <= 3) firstRedraws.push(...(await page.evaluate(() => window.wasmBindings.render_timings())));
-    const elapsed = (Date.now() - started) / 60_000;
-    if (elapsed >= minute + 1) {
-      minute = Math.floor(elapsed);
-      const m = await measure();
-      samples.push({ minute, ...m });
-      log(`minute ${minute}: page wasm ${(m.pageWasm / MB).toFixed(1)} MB, worker wasm ${(m.workerWasm / MB).toFixed(1)} MB, JS heap ${(m.jsHeap / MB).toFixed(1)} MB`);
+    for (const [i, step] of lesson.entries()) {
+      await step();
+      // The redraws of the first three steps (the page keeps its latest 500).
+      if (round === 0 && i === 2) firstRedraws.push(...(await page.evaluate(() => window.wasmBindings.render_timings())));
     }
+    round++;
+    const m = await measure();
+    const minute = (Date.now() - started) / 60_000;
+    samples.push({ round, minute, ...m });
+    log(`round ${round} (${minute.toFixed(1)} min): ${describe(m)}`);
   }
-
-  const last = await measure();
-  samples.push({ minute: (Date.now() - started) / 60_000, ...last });
-  log(`end: page wasm ${(last.pageWasm / MB).toFixed(1)} MB, worker wasm ${(last.workerWasm / MB).toFixed(1)} MB, JS heap ${(last.jsHeap / MB).toFixed(1)} MB`);
 
   // The end: is a drag still redrawn on the next frame, and how long does it take?
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -187,17 +188,27 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
   return report;
 }
 
+/** One memory sample, for the log. */
+function describe(m) {
+  const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+  return `page wasm ${mb(m.pageWasm)}, worker wasm ${mb(m.workerWasm)} (${mb(m.workerLive)} live), JS heap ${mb(m.jsHeap)}`;
+}
+
+/** How much each measure may grow after the first round (see the top of this file). */
+const GROWTH = { pageWasm: 1.1, workerLive: 1.1, jsHeap: 1.1, workerWasm: 1.5 };
+
 /** The assertions, shared by the benchmark and the test: a list of what failed. */
 export function judge(report) {
   const failed = [];
   const first = report.samples[0];
   if (!first) failed.push('no memory sample was taken');
-  // WebAssembly memory never shrinks: its peak is its last value. The JS heap goes up and down
-  // with the collector's timing, so its end is compared (its peak is reported).
-  for (const key of ['pageWasm', 'workerWasm', 'jsHeap']) {
+  // WebAssembly memory never shrinks: its peak is its last value. Live bytes and the JS heap
+  // go up and down with what is loaded and with the collector's timing, so their ends are
+  // compared.
+  for (const [key, factor] of Object.entries(GROWTH)) {
     if (!first) break;
     const end = report.samples.at(-1)[key];
-    if (end > 1.1 * first[key]) failed.push(`${key} grew from ${(first[key] / MB).toFixed(1)} to ${(end / MB).toFixed(1)} MB`);
+    if (end > factor * first[key]) failed.push(`${key} grew from ${(first[key] / MB).toFixed(1)} to ${(end / MB).toFixed(1)} MB`);
   }
   if (report.problems.length) failed.push(`console: ${report.problems.join(' | ')}`);
   if (report.answer.redrawn !== 1) failed.push(`a drag at the end was redrawn ${report.answer.redrawn} times on the next frame`);
@@ -215,5 +226,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`soak failed: ${failed.join('; ')}`);
     process.exit(1);
   }
-  console.log('soak passed: memory within 10 % of the first minute, no console error');
+  console.log('soak passed: memory within its bounds of the first round, no console error');
 }
