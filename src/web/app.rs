@@ -38,14 +38,6 @@ const DRAWN_SPREAD: f32 = 0.03;
 /// How many redraw timings are kept for the benchmark.
 const TIMINGS_KEPT: usize = 500;
 
-/// Redraws of the unchanged page made for nothing after the first one, one a task, before the
-/// reader moves anything. The browser runs WebAssembly from a quick baseline compiler first and
-/// optimises each function only once it has run a while: without them, the first dozen redraws
-/// of a reader's first drag took 15-33 ms each (every part in turn), against 6-8 ms once
-/// optimised. They stop at the reader's first change, are not counted in [`render_timings`],
-/// and each stays far below a long task (50 ms).
-const WARM_REDRAWS: usize = 12;
-
 thread_local! {
     static TIMINGS: RefCell<VecDeque<f64>> = const { RefCell::new(VecDeque::new()) };
     /// Milliseconds of each part of the latest redraw, for the benchmark's breakdown.
@@ -150,7 +142,6 @@ impl App {
         }));
         controls::write(&app.borrow().params)?;
         app.borrow_mut().render();
-        wasm_bindgen_futures::spawn_local(warm_up(app.clone()));
         wire_controls(&app)?;
         wire_posterior_pointer(&app)?;
         wire_drawing(&app)?;
@@ -208,19 +199,6 @@ impl App {
 
     /// Redraws every panel from the current params and records how long it took.
     fn render(&mut self) {
-        let elapsed = self.draw();
-        TIMINGS.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.len() == TIMINGS_KEPT {
-                t.pop_front();
-            }
-            t.push_back(elapsed);
-        });
-        set_text("perf", &format!("redraw {elapsed:.1} ms"));
-    }
-
-    /// Redraws every panel from the current params: the milliseconds it took.
-    fn draw(&mut self) -> f64 {
         let started = dom::now_ms();
         let mut watch = Stopwatch::start();
         self.refresh_data();
@@ -339,7 +317,15 @@ impl App {
 
         self.stale = stale;
         PARTS.with(|p| *p.borrow_mut() = watch.parts);
-        dom::now_ms() - started
+        let elapsed = dom::now_ms() - started;
+        TIMINGS.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.len() == TIMINGS_KEPT {
+                t.pop_front();
+            }
+            t.push_back(elapsed);
+        });
+        set_text("perf", &format!("redraw {elapsed:.1} ms"));
     }
 
     /// Regenerates the data, its noise and the schedule when the params or the drawing changed.
@@ -596,21 +582,6 @@ fn dataset(set: DataSet, seed: u64, drawn: &[Point<2>]) -> (Vec<Point<2>>, Vec<P
         // Drawn points keep their noise as more are added: the stream is a prefix.
         DataSet::Drawn => (drawn.to_vec(), panels::noise_for(drawn.len(), seed)),
         set => panels::cloud(set, seed),
-    }
-}
-
-/// See [`WARM_REDRAWS`].
-async fn warm_up(app: Shared) {
-    let first = app.borrow().params.clone();
-    for _ in 0..WARM_REDRAWS {
-        dom::next_task().await;
-        let mut this = app.borrow_mut();
-        if this.params != first {
-            return;
-        }
-        if !this.frame_pending {
-            this.draw();
-        }
     }
 }
 

@@ -129,14 +129,6 @@ pub fn show_fatal(message: &str) {
     }
 }
 
-/// Resolves on a later task of the page's event loop, after what is waiting (input, frames).
-pub async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
 /// Milliseconds since the page started, for timing redraws.
 pub fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
