@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serveDist, launch, openPage, waitForBackend, settle, DIST, hardwareAdapter, raced, untilState } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, dragT, DIST, hardwareAdapter, raced, untilState } from './harness.mjs';
 import { loadTfjs, tfjsStepsPerSecond } from './tfjs.mjs';
 
 /** Runs `run` `n` times, one after another, and returns the results. */
@@ -31,23 +31,10 @@ try {
     await waitForBackend(page);
     await settle(page);
     // One slider step a frame, as a reader dragging t produces them: the page's first drag,
-    // whose first redraws run code the browser has not optimised yet, then a second drag.
+    // started the moment burn is ready (it shares the two cores with the worker's start and
+    // runs code the browser has not optimised yet), then a second drag.
     for (const drag of ['first drag', 'second drag']) {
-      const measured = await page.evaluate(async (steps) => {
-        const slider = document.getElementById('t');
-        const before = window.wasmBindings.render_timings().length;
-        const parts = {};
-        for (let i = 0; i < steps; i++) {
-          slider.value = String(50 + ((i * 7) % 900));
-          slider.dispatchEvent(new Event('input', { bubbles: true }));
-          await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
-          const flat = window.wasmBindings.render_parts();
-          for (let k = 0; k < flat.length; k += 2) (parts[flat[k]] ??= []).push(flat[k + 1]);
-        }
-        const timings = window.wasmBindings.render_timings().slice(-(window.wasmBindings.render_timings().length - before));
-        return { timings, parts };
-      }, STEPS);
-      const { timings, parts } = measured;
+      const { timings, parts } = await dragT(page, STEPS);
       const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       console.log(`  where a redraw's time goes (median ms): ${Object.entries(parts).map(([k, v]) => `${k} ${median(v).toFixed(1)}`).join(', ')}`);
       const sorted = [...timings].sort((a, b) => a - b);

@@ -114,6 +114,28 @@ export async function waitForBackend(page, timeout = 120_000) {
   }));
 }
 
+/**
+ * Drags t one slider step a frame, as a reader does (t = 50, 57, 64, ... wrapping below 950),
+ * for `steps` frames. Resolves to the page's redraw times during the drag and, for each part of
+ * a redraw (schedule, forward, ...), its time in every frame.
+ */
+export function dragT(page, steps) {
+  return page.evaluate(async (steps) => {
+    const slider = document.getElementById('t');
+    const before = window.wasmBindings.render_timings().length;
+    const parts = {};
+    for (let i = 0; i < steps; i++) {
+      slider.value = String(50 + ((i * 7) % 900));
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+      const flat = window.wasmBindings.render_parts();
+      for (let k = 0; k < flat.length; k += 2) (parts[flat[k]] ??= []).push(flat[k + 1]);
+    }
+    const all = window.wasmBindings.render_timings();
+    return { timings: all.slice(-(all.length - before)), parts };
+  }, steps);
+}
+
 /** Waits for two animation frames, so a scheduled redraw has happened. */
 export function settle(page) {
   return page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));

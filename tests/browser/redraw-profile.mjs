@@ -5,17 +5,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launch, openPage, waitForBackend, settle } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, dragT } from './harness.mjs';
 
 const STEPS = 60;
-const drag = (steps) => page.evaluate(async (steps) => {
-  const slider = document.getElementById('t');
-  for (let i = 0; i < steps; i++) {
-    slider.value = String(50 + ((i * 7) % 900));
-    slider.dispatchEvent(new Event('input', { bubbles: true }));
-    await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
-  }
-}, steps);
+const drag = (steps) => dragT(page, steps);
 const perStep = (us) => `${(us / 1000 / STEPS).toFixed(2)} ms`;
 
 const server = await serveDist();
