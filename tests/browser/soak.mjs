@@ -12,7 +12,7 @@
 //
 //   node tests/browser/soak.mjs [--minutes 30]     (the benchmark; prints the series)
 //   soak.test.mjs runs two minutes of it with the same assertions in the test suite.
-import { serveDist, launch, openPage, dragSlider, settle, waitForBackend } from './harness.mjs';
+import { serveDist, launch, openPage, dragSlider, settle, waitForBackend, untilState } from './harness.mjs';
 
 const MB = 1 << 20;
 
@@ -29,9 +29,7 @@ export async function soak({ minutes = 30, log = console.log } = {}) {
   const samples = [];
   const firstRedraws = [];
 
-  const state = (id) => page.evaluate((id) => document.getElementById(id).dataset.state, id);
-  const waitFor = (id, states, timeout = 120_000) => page.waitForFunction(
-    ({ id, states }) => states.includes(document.getElementById(id).dataset.state), { id, states }, { timeout });
+  const waitFor = (id, states, timeout = 120_000) => untilState(page, id, states, timeout);
   const show = (id) => page.locator(`#${id}`).scrollIntoViewIfNeeded();
   /** A pointer stroke across canvas `id`, between two points given as fractions of its size. */
   async function stroke(id, [x0, y0], [x1, y1], steps) {
