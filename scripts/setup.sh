@@ -42,6 +42,11 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
   cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
+# Trunk runs cargo offline (Trunk.toml), so every crate in Cargo.lock must be on disk first: on a
+# fresh machine `trunk serve` otherwise stops at the first crate it would have to download.
+say "fetching the crates in Cargo.lock"
+(cd "$ROOT" && cargo fetch --locked --quiet)
+
 missing_package=0
 for package in playwright-core @tensorflow/tfjs axe-core lighthouse chrome-launcher; do
   [ -d "$ROOT/node_modules/$package" ] || missing_package=1
