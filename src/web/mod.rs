@@ -126,6 +126,24 @@ pub async fn benchmark_matmul(side: usize, repeats: usize) -> Result<f64, JsErro
     }
 }
 
+/// The digit U-Net's predicted noise for `pixels` (`[n, 1, 28, 28]`) at `timesteps` with
+/// `labels`, one each an image, computed by the worker on the backend the digits panel uses
+/// (after the panel has loaded the weights): the browser tests compare it with what PyTorch
+/// computed on the same weights, through the page's own kernels.
+#[wasm_bindgen]
+pub async fn unet_forward(
+    pixels: Vec<f32>,
+    timesteps: Vec<usize>,
+    labels: Vec<usize>,
+) -> Result<Vec<f32>, JsError> {
+    let request = crate::protocol::Request::Denoise { timesteps, labels };
+    match engine::call(&request, pixels, Vec::new()).await {
+        Ok((crate::protocol::Reply::Outputs { .. }, output, _)) => Ok(output),
+        Ok(_) => Err(JsError::new("the worker answered something else")),
+        Err(e) => Err(JsError::new(&e)),
+    }
+}
+
 /// The bytes of WebAssembly memory held by the page's module and by its worker, then the bytes
 /// the worker has allocated and not freed (both 0 when no worker has started): what the soak
 /// benchmark watches for leaks.

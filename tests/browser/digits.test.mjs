@@ -148,6 +148,32 @@ test('?panel=digits embeds the digits panel alone', async () => {
   assert.deepEqual(page.problems, []);
 });
 
+test("the worker's U-Net computes what PyTorch computed on the same weights", async () => {
+  // The parity fixture (written by the trainer): two images, their timesteps and labels, and
+  // PyTorch's output. The page's worker runs its own WebAssembly kernels (the direct 3x3
+  // convolution, the fused group norm, SiLU), which the native parity test never reaches.
+  const bytes = await readFile(join(DIST, 'assets/mnist/parity.safetensors'));
+  const size = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + size).toString());
+  const tensor = (name, Kind) => {
+    const [start, end] = header[name].data_offsets;
+    const data = bytes.subarray(8 + size + start, 8 + size + end);
+    return [...new Kind(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))].map(Number);
+  };
+  const [x, t, labels, want] = [tensor('x', Float32Array), tensor('t', BigInt64Array),
+    tensor('labels', BigInt64Array), tensor('output', Float32Array)];
+  const page = await openPage(ctx.browser, `${ctx.server.url}?panel=digits&device=cpu`);
+  await waitForBackend(page);
+  assert.match(await waitForDigits(page, ['ready', 'error']), /U-Net loaded/);
+  const got = await page.evaluate(({ x, t, labels }) =>
+    window.wasmBindings.unet_forward(Float32Array.from(x), Uint32Array.from(t), Uint32Array.from(labels))
+      .then((out) => [...out]), { x, t, labels });
+  assert.equal(got.length, want.length);
+  const worst = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
+  assert.ok(worst < 1e-4, `the page's U-Net differs from PyTorch's by up to ${worst}`);
+  assert.deepEqual(page.problems, []);
+});
+
 for (const [what, respond] of [
   ['missing', (route) => route.fulfill({ status: 404, body: 'not found' })],
   ['truncated', async (route) => route.fulfill({ body: (await readFile(join(DIST, 'assets/mnist/unet.safetensors'))).subarray(0, 5000) })],
