@@ -28,14 +28,7 @@ pub fn norm(norm: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
 }
 
 fn fused(norm: &GroupNorm, x: Tensor<4>, shift: Option<Tensor<4>>, silu: bool) -> Tensor<4> {
-    let [batch, channels, h, w] = x.dims();
-    let affine = norm.affine && norm.gamma.is_some() && norm.beta.is_some();
-    if !super::sampling_on_flex(&x)
-        || channels != norm.num_channels
-        || norm.num_groups == 0
-        || channels % norm.num_groups != 0
-        || norm.affine != affine
-    {
+    if !applies(norm, &x) {
         let x = match shift {
             Some(shift) => x + shift,
             None => x,
@@ -44,47 +37,88 @@ fn fused(norm: &GroupNorm, x: Tensor<4>, shift: Option<Tensor<4>>, silu: bool) -
         return if silu { super::activation::silu(y) } else { y };
     }
     let device = x.device();
-    let read = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 on burn-flex");
-    let (gamma, beta) = match (&norm.gamma, &norm.beta) {
-        (Some(g), Some(b)) if affine => (read(g.val()), read(b.val())),
-        _ => (vec![1.0; channels], vec![0.0; channels]),
-    };
+    let dims = x.dims();
     let shift = shift.map(|s| s.into_data().try_into_vec::<f32>().expect("f32 on burn-flex"));
     let mut values: Vec<f32> = x
         .into_data()
         .try_into_vec::<f32>()
         .expect("burn-flex's float tensors are f32 here");
+    let (scales, shifts) = as_affine(norm, &values, dims, shift.as_deref());
+    let [_, _, h, w] = dims;
+    for ((plane, scale), shift) in values.chunks_exact_mut(h * w).zip(scales).zip(shifts) {
+        if silu {
+            for v in plane.iter_mut() {
+                let y = *v * scale + shift;
+                *v = y / (1.0 + exp(-y));
+            }
+        } else {
+            plane.iter_mut().for_each(|v| *v = *v * scale + shift);
+        }
+    }
+    Tensor::from_data(TensorData::new(values, dims), &device)
+}
+
+/// Whether [`as_affine`] computes `norm` of `x`: sampling on burn-flex, and a norm whose shape
+/// fits `x`.
+pub(crate) fn applies(norm: &GroupNorm, x: &Tensor<4>) -> bool {
+    let [_, channels, _, _] = x.dims();
+    super::sampling_on_flex(x)
+        && channels == norm.num_channels
+        && norm.num_groups != 0
+        && channels % norm.num_groups == 0
+        && (!norm.affine || (norm.gamma.is_some() && norm.beta.is_some()))
+}
+
+/// The group norm of `values` (`[batch, channels, h, w]`, with `shift`'s `[batch, channels]`
+/// added first where given) as one affine map `x * scale + shift` for each channel of each
+/// image: `(scales, shifts)`, `[batch, channels]` each. Only the statistics are computed (a pass
+/// for each group's mean, one for its variance); the caller applies the map where it reads the
+/// values anyway (a convolution's copy of its input, `math::conv::Fused`).
+pub(crate) fn as_affine(
+    norm: &GroupNorm,
+    values: &[f32],
+    [batch, channels, h, w]: [usize; 4],
+    shift: Option<&[f32]>,
+) -> (Vec<f32>, Vec<f32>) {
+    let read = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 on burn-flex");
+    let (gamma, beta) = match (&norm.gamma, &norm.beta) {
+        (Some(g), Some(b)) if norm.affine => (read(g.val()), read(b.val())),
+        _ => (vec![1.0; channels], vec![0.0; channels]),
+    };
     let plane = h * w;
     let per_group = channels / norm.num_groups;
     let eps = norm.epsilon as f32;
-    for (b, image) in values.chunks_exact_mut(channels * plane).enumerate() {
-        for (g, group) in image.chunks_exact_mut(per_group * plane).enumerate() {
+    let mut scales = Vec::with_capacity(batch * channels);
+    let mut shifts = Vec::with_capacity(batch * channels);
+    for (b, image) in values.chunks_exact(channels * plane).enumerate().take(batch) {
+        for (g, group) in image.chunks_exact(per_group * plane).enumerate() {
             let first = g * per_group;
-            if let Some(shift) = &shift {
-                let shift = &shift[b * channels + first..][..per_group];
-                for (plane, s) in group.chunks_exact_mut(plane).zip(shift) {
-                    plane.iter_mut().for_each(|v| *v += s);
-                }
-            }
+            let added = |c: usize| shift.map_or(0.0, |s| s[b * channels + first + c]);
             let n = group.len() as f32;
-            let mean = lanes_sum(group, |v| v) / n;
-            let var = lanes_sum(group, |v| (v - mean) * (v - mean)) / n;
+            let sum: f32 = group
+                .chunks_exact(plane)
+                .enumerate()
+                .map(|(c, p)| lanes_sum(p, |v| v) + plane as f32 * added(c))
+                .sum();
+            let mean = sum / n;
+            let var = group
+                .chunks_exact(plane)
+                .enumerate()
+                .map(|(c, p)| {
+                    let centre = mean - added(c);
+                    lanes_sum(p, |v| (v - centre) * (v - centre))
+                })
+                .sum::<f32>()
+                / n;
             let inv = 1.0 / (var + eps).sqrt();
-            for (c, plane) in group.chunks_exact_mut(plane).enumerate() {
+            for c in 0..per_group {
                 let scale = gamma[first + c] * inv;
-                let bias = beta[first + c] - mean * scale;
-                if silu {
-                    for v in plane.iter_mut() {
-                        let y = *v * scale + bias;
-                        *v = y / (1.0 + exp(-y));
-                    }
-                } else {
-                    plane.iter_mut().for_each(|v| *v = *v * scale + bias);
-                }
+                scales.push(scale);
+                shifts.push(beta[first + c] + (added(c) - mean) * scale);
             }
         }
     }
-    Tensor::from_data(TensorData::new(values, [batch, channels, h, w]), &device)
+    (scales, shifts)
 }
 
 /// The sum of `f` over `xs`, in [`LANES`] lanes.

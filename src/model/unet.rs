@@ -17,8 +17,8 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::activation::silu;
-use super::conv::conv2d;
-use super::norm::{norm, norm_silu};
+use super::conv::{conv2d, norm_silu_conv};
+use super::norm::norm;
 
 use super::embedding::{time_embedding_with, time_frequencies};
 
@@ -135,7 +135,7 @@ impl UNet {
         let h = self.up2.forward(Tensor::cat(vec![h, skip2], 1), &emb); // [b, c2, 14, 14]
         let h = upsample(h); // [b, c2, 28, 28]
         let h = self.up1.forward(Tensor::cat(vec![h, skip1], 1), &emb); // [b, c1, 28, 28]
-        conv2d(&self.output, norm_silu(&self.out_norm, h, None)) // [b, 1, 28, 28]
+        norm_silu_conv(&self.out_norm, &self.output, h, None, None) // [b, 1, 28, 28]
     }
 }
 
@@ -190,14 +190,13 @@ impl ResBlock {
     }
 
     fn forward(&self, x: Tensor<4>, emb: &Tensor<2>) -> Tensor<4> {
-        let h = conv2d(&self.conv1, norm_silu(&self.norm1, x.clone(), None)); // [b, o, h, w]
+        let h = norm_silu_conv(&self.norm1, &self.conv1, x.clone(), None, None); // [b, o, h, w]
         let shift = self.emb.forward(silu(emb.clone())).unsqueeze_dims::<4>(&[2, 3]); // [b, o, 1, 1]
-        let h = conv2d(&self.conv2, norm_silu(&self.norm2, h, Some(shift))); // [b, o, h, w]
         let skip = match &self.skip {
             Some(conv) => conv2d(conv, x),
             None => x,
         };
-        h + skip
+        norm_silu_conv(&self.norm2, &self.conv2, h, Some(shift), Some(skip)) // [b, o, h, w]
     }
 }
 
