@@ -688,7 +688,7 @@ fn after_slice(
     s.samples_drawn = 1;
     s.view = None;
     drop(s);
-    animate(state);
+    reverse_step(state);
     false
 }
 
@@ -700,7 +700,15 @@ fn sampling_taken(s: &Training) -> usize {
 /// Takes one reverse step per animation frame until the chain is done, then measures quality.
 fn animate(state: &Shared) {
     let state = state.clone();
-    let callback = Closure::once_into_js(move |_: f64| {
+    let callback = Closure::once_into_js(move |_: f64| reverse_step(&state));
+    let _ = dom::window().request_animation_frame(callback.unchecked_ref());
+}
+
+/// One reverse step now, then the rest one an animation frame ([`animate`]). The first step
+/// starts as soon as training ends, without waiting for a frame.
+fn reverse_step(state: &Shared) {
+    let state = state.clone();
+    {
         wasm_bindgen_futures::spawn_local(async move {
             let (sampling, generation) = {
                 let mut s = state.borrow_mut();
@@ -741,8 +749,7 @@ fn animate(state: &Shared) {
                 wasm_bindgen_futures::spawn_local(measure_quality(state.clone()));
             }
         });
-    });
-    let _ = dom::window().request_animation_frame(callback.unchecked_ref());
+    }
 }
 
 /// Fills the quality chart: for DDPM and deterministic DDIM, sample with each number of steps
