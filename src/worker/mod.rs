@@ -435,8 +435,8 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
 /// while, in the background: in a fresh page, training ran at 500-750 steps a second for about
 /// a second and then at 1,650 (headless Chromium, this project's 2-core machine), and a
 /// reader's first 1,500 steps took 1.6 s against 0.8 s for the next run. Warming runs the
-/// CPU's code paths early: [`WARM_STEPS`] training steps of the page's default 2-D network and
-/// one pass of an untrained U-Net of the shipped shape.
+/// CPU's code paths early: one pass of an untrained U-Net of the shipped shape, then
+/// [`WARM_STEPS`] training steps of the page's default 2-D network.
 const WARM_STEPS: usize = 150;
 /// Steps between looks at the message queue while warming up: a request waits at most this
 /// many (about 10 ms before the code is optimised).
@@ -445,10 +445,24 @@ const WARM_CHUNK: usize = 10;
 /// See [`WARM_STEPS`]. Every chunk gives way to the requests that came in; the training stops
 /// once the reader's own run exists (it warms the same code).
 async fn warm_up() {
+    // The U-Net first: one short pass (tens of ms before its code is optimised) while its
+    // weights download, so that its kernels are optimised by the time the reader can click
+    // Sample; then the 2-D training, which a Train click interrupts at the next chunk.
+    idle().await;
+    const IMAGES: usize = 2;
+    let device = Device::flex();
+    let unet = crate::model::unet::UNetConfig::new().init(&device);
+    let inputs = DigitInputs {
+        pixels: vec![0.0; IMAGES * crate::data::mnist::PIXELS],
+        timesteps: vec![500; IMAGES],
+        labels: vec![crate::model::unet::NO_LABEL; IMAGES],
+    };
+    let _ = read(forward_lazy(&unet, inputs, &device)).await;
+    drop(unet);
     let Ok(config) = TrainConfig::from_params(&Params::default()) else {
         return;
     };
-    let Ok(mut trainer) = Trainer::new(config, crate::data::swiss_roll(2000, 0), &Device::flex()) else {
+    let Ok(mut trainer) = Trainer::new(config, crate::data::swiss_roll(2000, 0), &device) else {
         return;
     };
     for _ in 0..WARM_STEPS.div_ceil(WARM_CHUNK) {
@@ -461,16 +475,6 @@ async fn warm_up() {
             return;
         }
     }
-    idle().await;
-    const IMAGES: usize = 2;
-    let device = Device::flex();
-    let unet = crate::model::unet::UNetConfig::new().init(&device);
-    let inputs = DigitInputs {
-        pixels: vec![0.0; IMAGES * crate::data::mnist::PIXELS],
-        timesteps: vec![500; IMAGES],
-        labels: vec![crate::model::unet::NO_LABEL; IMAGES],
-    };
-    let _ = read(forward_lazy(&unet, inputs, &device)).await;
 }
 
 /// Waits until no request is being handled, taking the messages that came in first.
