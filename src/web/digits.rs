@@ -1,5 +1,6 @@
 //! The MNIST panel: the shipped U-Net, fetched from `assets/mnist/`, samples a grid of 16 digits
-//! live, one reverse step per animation frame, each noisy `x_t` beside the model's guess of
+//! live, each reverse step asked for as soon as the last is in and drawn at the next animation
+//! frame, each noisy `x_t` beside the model's guess of
 //! `x_0`; real digits move through `q(x_t | x_0)` under the page's t slider. The weights load
 //! in the background: until they arrive, or if they are missing or damaged, this panel says so
 //! and every other panel works as before.
@@ -512,68 +513,73 @@ fn request(s: &DigitsPanel) -> Result<DigitRequest, String> {
 /// network runs, so a step abandoned on a lost GPU loses nothing.
 fn animate(state: &Shared) {
     let state = state.clone();
-    {
-        wasm_bindgen_futures::spawn_local(async move {
-            let (inputs, generation) = {
-                let mut s = state.borrow_mut();
-                let (Some(chain), true) = (&s.chain, s.loaded) else {
-                    return;
-                };
-                if s.busy == Some(s.generation) {
-                    return; // a step of this chain is already running
-                }
-                let inputs = chain.inputs();
-                s.busy = Some(s.generation);
-                (inputs, s.generation)
-            };
-            let started = dom::now_ms();
-            let output = match inputs {
-                Some(inputs) => {
-                    let request = Request::Denoise {
-                        timesteps: inputs.timesteps,
-                        labels: inputs.labels,
-                    };
-                    engine::call(&request, inputs.pixels, Vec::new())
-                        .await
-                        .map(|(_, output, _)| Some(output))
-                }
-                None => Ok(None),
-            };
+    wasm_bindgen_futures::spawn_local(async move {
+        // A hidden tab or an embed scrolled away waits here (no animation frame stops it).
+        super::visibility::until_visible().await;
+        let (inputs, generation) = {
             let mut s = state.borrow_mut();
-            if s.generation != generation {
-                return; // restarted, or moved to the CPU, while this step ran
-            }
-            s.busy = None;
-            let output = match output {
-                Ok(output) => output,
-                Err(e) => {
-                    s.busy = None;
-                    s.running = false;
-                    set_status(&format!("Sampling failed: {e}"), "error");
-                    embed::emit("error", "digits", &format!("sampling failed: {e}"));
-                    return;
-                }
+            let (Some(chain), true) = (&s.chain, s.loaded) else {
+                return;
             };
-            s.step_ms.push(dom::now_ms() - started);
-            let schedule = s.schedule.clone();
-            let Some(chain) = s.chain.as_mut() else { return };
-            if let (Some(output), Some(schedule)) = (output, schedule) {
-                chain.advance(&schedule, &output);
+            if s.busy == Some(s.generation) {
+                return; // a step of this chain is already running
             }
-            if chain.current_t().is_none() {
-                let summary = format!("{} digits in {} steps", chain.images.len(), chain.timesteps.len());
+            let inputs = chain.inputs();
+            s.busy = Some(s.generation);
+            (inputs, s.generation)
+        };
+        let started = dom::now_ms();
+        let output = match inputs {
+            Some(inputs) => {
+                let request = Request::Denoise {
+                    timesteps: inputs.timesteps,
+                    labels: inputs.labels,
+                };
+                engine::call(&request, inputs.pixels, Vec::new())
+                    .await
+                    .map(|(_, output, _)| Some(output))
+            }
+            None => Ok(None),
+        };
+        let mut s = state.borrow_mut();
+        if s.generation != generation {
+            return; // restarted, or moved to the CPU, while this step ran
+        }
+        s.busy = None;
+        let output = match output {
+            Ok(output) => output,
+            Err(e) => {
+                s.busy = None;
                 s.running = false;
-                embed::emit("sampled", "digits", &summary);
+                set_status(&format!("Sampling failed: {e}"), "error");
+                embed::emit("error", "digits", &format!("sampling failed: {e}"));
+                return;
             }
-            status(&s);
+        };
+        s.step_ms.push(dom::now_ms() - started);
+        let schedule = s.schedule.clone();
+        let Some(chain) = s.chain.as_mut() else { return };
+        if let (Some(output), Some(schedule)) = (output, schedule) {
+            chain.advance(&schedule, &output);
+        }
+        if chain.current_t().is_none() {
+            let summary = format!("{} digits in {} steps", chain.images.len(), chain.timesteps.len());
+            s.running = false;
+            embed::emit("sampled", "digits", &summary);
+        }
+        status(&s);
+        let again = s.running;
+        if again {
             draw_next_frame(&state, &mut s);
-            let again = s.running;
-            drop(s);
-            if again {
-                animate(&state);
-            }
-        });
-    }
+        } else {
+            // The last step (or Step): drawn now, with the status and the "sampled" event.
+            draw(&s);
+        }
+        drop(s);
+        if again {
+            animate(&state);
+        }
+    });
 }
 
 /// Draws the grid at the next animation frame, once however many steps land before it.

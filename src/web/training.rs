@@ -1,7 +1,8 @@
 //! The live training panel: Train builds a 2-D denoiser in the page's worker (burn, on WebGPU
 //! or the CPU) and trains it there in slices, each answered with its losses, so the page's
 //! thread only draws; Sample then walks particles from noise back to the data, one reverse step
-//! per animation frame (the network runs in the worker, the step's arithmetic here); last, the
+//! per animation frame (the first at once; the network runs in the worker, the step's arithmetic
+//! here); last, the
 //! panel measures sample quality against the number of steps.
 //!
 //! The panel keeps what it shows (the losses, the chains); the worker keeps the network.
@@ -708,48 +709,46 @@ fn animate(state: &Shared) {
 /// starts as soon as training ends, without waiting for a frame.
 fn reverse_step(state: &Shared) {
     let state = state.clone();
-    {
-        wasm_bindgen_futures::spawn_local(async move {
-            let (sampling, generation) = {
-                let mut s = state.borrow_mut();
-                (s.sampling.take(), s.generation)
-            };
-            let Some(mut sampling) = sampling else { return };
-            // With reduced motion the chain runs to its end and is drawn once: no animation.
-            let calm = super::classroom::reduced_motion();
-            let mut result = sampling.step().await;
-            while calm && result.is_ok() && !sampling.chain.is_done() {
-                result = sampling.step().await;
-            }
+    wasm_bindgen_futures::spawn_local(async move {
+        let (sampling, generation) = {
             let mut s = state.borrow_mut();
-            if s.generation != generation || s.sampling.is_some() {
-                // Reset, or a newer chain was started meanwhile.
-                return;
+            (s.sampling.take(), s.generation)
+        };
+        let Some(mut sampling) = sampling else { return };
+        // With reduced motion the chain runs to its end and is drawn once: no animation.
+        let calm = super::classroom::reduced_motion();
+        let mut result = sampling.step().await;
+        while calm && result.is_ok() && !sampling.chain.is_done() {
+            result = sampling.step().await;
+        }
+        let mut s = state.borrow_mut();
+        if s.generation != generation || s.sampling.is_some() {
+            // Reset, or a newer chain was started meanwhile.
+            return;
+        }
+        let done = sampling.chain.is_done();
+        s.sampling = Some(sampling);
+        if let Err(e) = result {
+            return fail(&mut s, e);
+        }
+        if done {
+            if let Some(k) = s.wanted_view.take() {
+                s.view = Some(k).filter(|&k| k < sampling_taken(&s));
             }
-            let done = sampling.chain.is_done();
-            s.sampling = Some(sampling);
-            if let Err(e) = result {
-                return fail(&mut s, e);
+            let c = s.chain().map(|c| (c.particles.len(), c.timesteps.len()));
+            if let Some((n, k)) = c {
+                embed::emit("sampled", "train", &format!("{n} points in {k} reverse steps"));
             }
-            if done {
-                if let Some(k) = s.wanted_view.take() {
-                    s.view = Some(k).filter(|&k| k < sampling_taken(&s));
-                }
-                let c = s.chain().map(|c| (c.particles.len(), c.timesteps.len()));
-                if let Some((n, k)) = c {
-                    embed::emit("sampled", "train", &format!("{n} points in {k} reverse steps"));
-                }
-            }
-            status(&s);
-            draw(&s);
-            drop(s);
-            if !done {
-                animate(&state);
-            } else if state.borrow().quality.is_none() {
-                wasm_bindgen_futures::spawn_local(measure_quality(state.clone()));
-            }
-        });
-    }
+        }
+        status(&s);
+        draw(&s);
+        drop(s);
+        if !done {
+            animate(&state);
+        } else if state.borrow().quality.is_none() {
+            wasm_bindgen_futures::spawn_local(measure_quality(state.clone()));
+        }
+    });
 }
 
 /// Fills the quality chart: for DDPM and deterministic DDIM, sample with each number of steps

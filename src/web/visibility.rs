@@ -1,6 +1,7 @@
 //! Whether the reader can see the page's work: a hidden tab, or an embed scrolled out of its
-//! host page's view, should not spend the reader's battery on training slices. The training
-//! loop waits at [`until_visible`] between slices; animation frames stop by themselves.
+//! host page's view, should not spend the reader's battery on training slices or digit steps.
+//! The training loop waits at [`until_visible`] between slices and the digits' chain between
+//! steps; animation frames stop by themselves.
 
 use std::cell::Cell;
 
