@@ -65,16 +65,6 @@ impl Packed {
             out_channels,
         }
     }
-
-    /// Output channels.
-    pub fn out_channels(&self) -> usize {
-        self.out_channels
-    }
-
-    /// Input channels.
-    pub fn in_channels(&self) -> usize {
-        self.in_channels
-    }
 }
 
 /// What comes around a convolution in a residual block, done in the copies the convolution
@@ -210,11 +200,12 @@ impl Layout {
         }
     }
 
-    /// The padded planes of `channels` channels, with room after the last for the last block's
-    /// overhang: its eight outputs start at most one float before the end of the last row, and
-    /// read up to two rows and two columns further, so up to `PX + 1` floats past the plane.
+    /// The padded planes of `channels` channels. The last block's eight outputs start no later
+    /// than the last float of the last row and read up to two rows, two columns and seven
+    /// floats further: past the padded image by at most `PX + 1` floats, which the gap of
+    /// `PX` floats after each plane and one more cover ([`Self::read_end`]).
     fn padded_len(&self, channels: usize) -> usize {
-        channels * self.plane + PX + 1
+        channels * self.plane + 1
     }
 
     /// One past the last float that the tiles read from `channels` padded planes.
@@ -257,7 +248,10 @@ impl Layout {
 trait Lanes: Copy {
     fn splat(v: f32) -> Self;
     /// Four floats from `at`.
-    fn load(from: &[f32], at: usize) -> Self;
+    ///
+    /// # Safety
+    /// `at + 4 <= from.len()` (WebAssembly reads them unchecked).
+    unsafe fn load(from: &[f32], at: usize) -> Self;
     /// `self + a * b`, as a product and a sum (rounded twice, like the scalar code).
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// Writes the four lanes to `to[at..at + 4]`.
@@ -280,7 +274,8 @@ fn tiles<V: Lanes>(layout: &Layout, weights: &Packed, biases: &[f32], padded: &[
             for (c, weights) in weights.chunks_exact(9 * CO).enumerate() {
                 let base = c * layout.plane + q;
                 for (tap, weights) in taps.iter().zip(weights.chunks_exact(CO)) {
-                    let x = [V::load(padded, base + tap), V::load(padded, base + tap + 4)];
+                    // SAFETY: the largest `base + tap + 4 + 4` is `read_end`, asserted above.
+                    let x = unsafe { [V::load(padded, base + tap), V::load(padded, base + tap + 4)] };
                     for (acc, &weight) in acc.iter_mut().zip(weights) {
                         let weight = V::splat(weight);
                         acc[0] = acc[0].mul_add(weight, x[0]);
@@ -312,10 +307,9 @@ mod simd128 {
         }
 
         #[inline(always)]
-        fn load(from: &[f32], at: usize) -> Self {
+        unsafe fn load(from: &[f32], at: usize) -> Self {
             debug_assert!(at + 4 <= from.len());
-            // SAFETY: `tiles` asserts once that every `at + 4` it loads from is in bounds
-            // (`Layout::padded_len`); v128 loads need no alignment.
+            // SAFETY: in bounds by the caller's contract; v128 loads need no alignment.
             V(unsafe { v128_load(from.as_ptr().add(at).cast()) })
         }
 
@@ -346,7 +340,7 @@ mod portable {
         }
 
         #[inline(always)]
-        fn load(from: &[f32], at: usize) -> Self {
+        unsafe fn load(from: &[f32], at: usize) -> Self {
             V(from[at..at + 4].try_into().expect("four floats"))
         }
 

@@ -12,9 +12,11 @@
 //! four).
 //!
 //! Only for what it is measured on: burn-flex without autodiff (sampling), f32, no groups, no
-//! dilation, explicit padding the same on every side (or none), kernels larger than 1x1, a
-//! non-empty batch of images at least as large as the kernel. Training, WebGPU and everything
-//! else go through burn's own `Conv2d::forward`; `tests` checks that both agree.
+//! dilation; for the lowered route explicit padding the same on every side (or none), kernels
+//! larger than 1x1 and a non-empty batch of images at least as large as the kernel; for the
+//! direct one 3x3 kernels, stride 1, one pixel of padding and images of at least one pixel.
+//! Training, WebGPU and everything else go through burn's own `Conv2d::forward`; `tests`
+//! checks that all agree.
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, PaddingConfig2d};
@@ -133,13 +135,15 @@ fn norm_silu_conv_with(
 /// Whether `conv` of `x` is a 3x3 convolution with stride 1 and one pixel of zero padding, when
 /// sampling on burn-flex: what `math::conv` computes.
 fn takes_direct(conv: &Conv2d, x: &Tensor<4>) -> bool {
-    let [_, channels, _, _] = x.dims();
+    let [_, channels, h, w] = x.dims();
     conv.kernel_size == [3, 3]
         && matches!(conv.padding, PaddingConfig2d::Explicit(1, 1, 1, 1))
         && conv.stride == [1, 1]
         && conv.groups == 1
         && conv.dilation == [1, 1]
         && channels > 0
+        && h > 0
+        && w > 0
         && super::sampling_on_flex(x)
 }
 

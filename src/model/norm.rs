@@ -6,6 +6,9 @@
 //! group's mean, one for its variance and one that writes the result, on the tensor's own
 //! buffer.
 //!
+//! [`as_affine`] computes only the statistics, as one affine map a channel, for a convolution
+//! to apply in the copy it makes of its input (`model::conv::norm_silu_conv`).
+//!
 //! Only where [`super::sampling_on_flex`] holds (burn-flex, no autodiff, f32). Training and
 //! WebGPU go through burn's own modules; `tests` checks that both agree.
 
@@ -90,7 +93,7 @@ pub(crate) fn as_affine(
     let eps = norm.epsilon as f32;
     let mut scales = Vec::with_capacity(batch * channels);
     let mut shifts = Vec::with_capacity(batch * channels);
-    for (b, image) in values.chunks_exact(channels * plane).enumerate().take(batch) {
+    for (b, image) in values.chunks_exact(channels * plane).enumerate() {
         for (g, group) in image.chunks_exact(per_group * plane).enumerate() {
             let first = g * per_group;
             let added = |c: usize| shift.map_or(0.0, |s| s[b * channels + first + c]);
