@@ -44,8 +44,8 @@ fi
 
 # Trunk runs cargo offline (Trunk.toml), so every crate in Cargo.lock must be on disk first: on a
 # fresh machine `trunk serve` otherwise stops at the first crate it would have to download.
-say "fetching the crates in Cargo.lock"
-(cd "$ROOT" && cargo fetch --locked --quiet)
+# (Offline first: where every crate is already on disk, no registry is asked.)
+(cd "$ROOT" && { cargo fetch --locked --offline --quiet 2>/dev/null || cargo fetch --locked --quiet; })
 
 missing_package=0
 for package in playwright-core @tensorflow/tfjs axe-core lighthouse chrome-launcher; do
