@@ -119,6 +119,9 @@ pub struct Batch {
     pub targets: Tensor<2>,
 }
 
+/// Held while a run seeds burn's generator and draws its initial weights from it.
+static SEEDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Draws every lazily initialised parameter of a module now (see [`Trainer::new`]).
 struct Materialise;
 
@@ -205,12 +208,18 @@ impl Trainer {
             .noise_schedule()
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
         let device = device.clone().autodiff();
-        device.seed(config.seed);
-        let model = config.model.init(&device);
-        // burn draws a parameter's initial values from the device's generator when the
-        // parameter is first used, not here: drawn now, straight after seeding, so that work
-        // in between (the page worker's warm-up, another run) cannot change them.
-        model.visit(&mut Materialise);
+        let model = {
+            // The device's generator is one for the whole process: natively another thread (the
+            // tests run in parallel) could seed it or draw from it between the two lines below.
+            let _seeding = SEEDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            device.seed(config.seed);
+            let model = config.model.init(&device);
+            // burn draws a parameter's initial values from the device's generator when the
+            // parameter is first used, not here: drawn now, straight after seeding, so that
+            // work in between (the page worker's warm-up, another run) cannot change them.
+            model.visit(&mut Materialise);
+            model
+        };
         Ok(Self {
             optimizer: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(config.seed ^ 0xba7c4),
