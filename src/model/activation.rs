@@ -28,10 +28,7 @@ pub fn silu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     }
     let device = x.device();
     let dims = x.dims();
-    let mut values: Vec<f32> = x
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("burn-flex's float tensors are f32 here");
+    let mut values = super::floats(x);
     for v in &mut values {
         *v /= 1.0 + exp(-*v);
     }

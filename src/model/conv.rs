@@ -22,6 +22,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{GroupNorm, PaddingConfig2d};
 use burn::tensor::{Tensor, TensorData};
 
+use super::floats;
 use super::norm::{as_affine, norm_silu};
 use crate::math::conv::{Affine, Fused, Packed, conv3x3_fused};
 
@@ -74,10 +75,7 @@ fn conv2d_with(conv: &Conv2d, x: Tensor<4>, direct_3x3: bool) -> Tensor<4> {
     let [out_channels, ..] = weight.dims();
     let k = channels * kh * kw;
     let weight = weight.reshape([1, out_channels, k]);
-    let pixels: Vec<f32> = x
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("burn-flex's float tensors are f32 here");
+    let pixels = floats(x);
     let mut outputs = Vec::with_capacity(batch.div_ceil(CHUNK));
     for first in (0..batch).step_by(CHUNK) {
         let n = CHUNK.min(batch - first);
@@ -157,18 +155,10 @@ fn direct(
 ) -> Tensor<4> {
     let device = x.device();
     let dims @ [batch, channels, h, w] = x.dims();
-    let floats = |t: Tensor<4>| -> Vec<f32> {
-        t.into_data()
-            .try_into_vec::<f32>()
-            .expect("burn-flex's float tensors are f32 here")
-    };
     let weight = conv.weight.val();
     let [out_channels, ..] = weight.dims();
     let weights = Packed::new(&floats(weight), out_channels, channels);
-    let bias = conv
-        .bias
-        .as_ref()
-        .map(|bias| floats(bias.val().reshape([1, 1, 1, out_channels])));
+    let bias = conv.bias.as_ref().map(|bias| floats(bias.val()));
     let values = floats(x);
     let affine = norm.map(|(norm, shift)| as_affine(norm, &values, dims, shift.map(floats).as_deref()));
     let residual = residual.map(floats);

@@ -32,6 +32,14 @@ pub mod weights;
 
 use burn::tensor::{DType, Device, Tensor};
 
+/// The values of an f32 tensor on burn-flex, row-major: the buffer itself where nothing else
+/// holds it (burn-flex hands it over without a copy), for this crate's own CPU kernels.
+pub(crate) fn floats<const D: usize>(x: Tensor<D>) -> Vec<f32> {
+    x.into_data()
+        .try_into_vec::<f32>()
+        .expect("burn-flex's float tensors are f32 here")
+}
+
 /// Whether `x` is what this crate's own CPU kernels ([`conv`], [`norm`], [`activation`]) are for: burn-flex
 /// without autodiff (sampling, not training), in f32. Everything else goes through burn.
 pub(crate) fn sampling_on_flex<const D: usize>(x: &Tensor<D>) -> bool {

@@ -15,6 +15,7 @@
 use burn::nn::GroupNorm;
 use burn::tensor::{Tensor, TensorData};
 
+use super::floats;
 use crate::math::fast::exp;
 
 /// Sums are kept in this many lanes, so that the loops vectorise.
@@ -41,11 +42,8 @@ fn fused(norm: &GroupNorm, x: Tensor<4>, shift: Option<Tensor<4>>, silu: bool) -
     }
     let device = x.device();
     let dims = x.dims();
-    let shift = shift.map(|s| s.into_data().try_into_vec::<f32>().expect("f32 on burn-flex"));
-    let mut values: Vec<f32> = x
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("burn-flex's float tensors are f32 here");
+    let shift = shift.map(floats);
+    let mut values = floats(x);
     let (scales, shifts) = as_affine(norm, &values, dims, shift.as_deref());
     let [_, _, h, w] = dims;
     for ((plane, scale), shift) in values.chunks_exact_mut(h * w).zip(scales).zip(shifts) {
@@ -83,9 +81,8 @@ pub(crate) fn as_affine(
     [batch, channels, h, w]: [usize; 4],
     shift: Option<&[f32]>,
 ) -> (Vec<f32>, Vec<f32>) {
-    let read = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 on burn-flex");
     let (gamma, beta) = match (&norm.gamma, &norm.beta) {
-        (Some(g), Some(b)) if norm.affine => (read(g.val()), read(b.val())),
+        (Some(g), Some(b)) if norm.affine => (floats(g.val()), floats(b.val())),
         _ => (vec![1.0; channels], vec![0.0; channels]),
     };
     let plane = h * w;

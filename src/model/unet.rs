@@ -152,10 +152,7 @@ fn upsample(x: Tensor<4>) -> Tensor<4> {
     // Sampling on the CPU: written row by row (burn-flex makes the expanded view contiguous
     // through a general strided iterator, element by element).
     let device = x.device();
-    let values: Vec<f32> = x
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("burn-flex's float tensors are f32 here");
+    let values = super::floats(x);
     let mut out = Vec::with_capacity(4 * values.len());
     for row in values.chunks_exact(w.max(1)) {
         let start = out.len();
