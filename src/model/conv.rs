@@ -272,11 +272,16 @@ impl Geometry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Param;
-    use burn::nn::GroupNormConfig;
+    use crate::model::norm::trained_looking_norm;
     use burn::nn::conv::Conv2dConfig;
     use burn::tensor::Device;
     use burn::tensor::Distribution;
+
+    /// The largest difference between two tensors, which must have the same shape.
+    fn largest_difference(ours: Tensor<4>, expected: Tensor<4>) -> f32 {
+        assert_eq!(ours.dims(), expected.dims(), "shapes");
+        (ours - expected).abs().max().into_scalar()
+    }
 
     #[test]
     fn agrees_with_burns_convolution() {
@@ -309,13 +314,7 @@ mod tests {
             let x = Tensor::<4>::random([batch, i, side, side], Distribution::Normal(0.0, 1.0), &device);
             let expected = conv.forward(x.clone());
             for direct in [false, true] {
-                let ours = conv2d_with(&conv, x.clone(), direct);
-                assert_eq!(
-                    ours.dims(),
-                    expected.dims(),
-                    "shape for {i}->{o} k{k} s{s} p{p} at {side}"
-                );
-                let diff: f32 = (ours - expected.clone()).abs().max().into_scalar();
+                let diff = largest_difference(conv2d_with(&conv, x.clone(), direct), expected.clone());
                 assert!(
                     diff < 1e-4,
                     "{i}->{o} k{k} s{s} p{p} at {side} (direct: {direct}): differs by {diff}"
@@ -334,17 +333,7 @@ mod tests {
             (64, 32, 14, 2, 8, true),
             (32, 32, 7, 3, 8, true),
         ] {
-            let mut norm = GroupNormConfig::new(groups, i).init(&device);
-            norm.gamma = Some(Param::from_tensor(Tensor::random(
-                [i],
-                Distribution::Uniform(0.5, 1.5),
-                &device,
-            )));
-            norm.beta = Some(Param::from_tensor(Tensor::random(
-                [i],
-                Distribution::Uniform(-0.5, 0.5),
-                &device,
-            )));
+            let norm = trained_looking_norm(groups, i, &device);
             let conv = Conv2dConfig::new([i, o], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
                 .init(&device);
@@ -361,7 +350,7 @@ mod tests {
             for direct in [false, true] {
                 let ours =
                     norm_silu_conv_with(&norm, &conv, x.clone(), Some(shift.clone()), r.clone(), direct);
-                let diff: f32 = (ours - expected.clone()).abs().max().into_scalar();
+                let diff = largest_difference(ours, expected.clone());
                 assert!(
                     diff < 1e-4,
                     "{i}->{o} at {side} (direct: {direct}): differs by {diff}"
@@ -386,10 +375,7 @@ mod tests {
                 .with_padding(padding.clone())
                 .init(&device);
             for direct in [false, true] {
-                let diff: f32 = (conv2d_with(&conv, x.clone(), direct) - conv.forward(x.clone()))
-                    .abs()
-                    .max()
-                    .into_scalar();
+                let diff = largest_difference(conv2d_with(&conv, x.clone(), direct), conv.forward(x.clone()));
                 assert!(
                     diff < 1e-4,
                     "kernel {kernel:?} stride {stride:?} {padding:?} (direct: {direct}): differs by {diff}"

@@ -121,6 +121,29 @@ pub(crate) fn as_affine(
     (scales, shifts)
 }
 
+/// A group norm with trained-looking scales and biases (not ones and zeros), for tests.
+#[cfg(test)]
+pub(crate) fn trained_looking_norm(
+    groups: usize,
+    channels: usize,
+    device: &burn::tensor::Device,
+) -> GroupNorm {
+    use burn::module::Param;
+    use burn::tensor::Distribution;
+    let mut norm = burn::nn::GroupNormConfig::new(groups, channels).init(device);
+    norm.gamma = Some(Param::from_tensor(Tensor::random(
+        [channels],
+        Distribution::Uniform(0.5, 1.5),
+        device,
+    )));
+    norm.beta = Some(Param::from_tensor(Tensor::random(
+        [channels],
+        Distribution::Uniform(-0.5, 0.5),
+        device,
+    )));
+    norm
+}
+
 /// The sum of `f` over `xs`, in [`LANES`] lanes.
 fn lanes_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let mut acc = [0.0_f32; LANES];
@@ -137,7 +160,6 @@ fn lanes_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Param;
     use burn::nn::GroupNormConfig;
     use burn::tensor::{Device, Distribution};
 
@@ -151,18 +173,7 @@ mod tests {
     fn agrees_with_burns_group_norm_shift_and_silu() {
         let device = Device::flex();
         for (channels, groups, side) in [(16, 8, 28), (32, 8, 7), (48, 8, 28), (6, 3, 5)] {
-            let mut norm = GroupNormConfig::new(groups, channels).init(&device);
-            // Trained-looking scales and biases, not ones and zeros.
-            norm.gamma = Some(Param::from_tensor(Tensor::random(
-                [channels],
-                Distribution::Uniform(0.5, 1.5),
-                &device,
-            )));
-            norm.beta = Some(Param::from_tensor(Tensor::random(
-                [channels],
-                Distribution::Uniform(-0.5, 0.5),
-                &device,
-            )));
+            let norm = trained_looking_norm(groups, channels, &device);
             // Off-centre, so that the mean matters.
             let x = Tensor::<4>::random([3, channels, side, side], Distribution::Normal(0.7, 2.0), &device);
             let shift = Tensor::<4>::random([3, channels, 1, 1], Distribution::Normal(0.0, 1.0), &device);
