@@ -6,13 +6,14 @@ use super::mathml::math;
 use super::{Scene, num, tick};
 use super::{Surface, err};
 
-/// Draws three stacked charts sharing the t axis.
+/// Draws three stacked charts sharing the t axis. Their grids, axes and curves change only with
+/// the schedule, so they are one backdrop (drawn once, then put back while t moves); only the
+/// marks of the current t are drawn every time.
 pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(), String> {
     let s = scene.schedule;
     let steps = s.steps();
     let t_now = scene.params.t;
     let root = canvas.area()?;
-    root.fill(&canvas.theme().paper).map_err(err)?;
     let rows = root.split_evenly((3, 1));
     let ts = || (1..=steps).map(|t| t as f64);
     let x_range = 0.0..steps as f64;
@@ -22,56 +23,48 @@ pub fn draw<DB: DrawingBackend>(scene: &Scene, canvas: &Surface<DB>) -> Result<(
     let snr_lo = snr.iter().copied().fold(f64::INFINITY, f64::min).max(1e-8) / 2.0;
     let snr_hi = snr.iter().copied().fold(0.0, f64::max).max(snr_lo * 10.0) * 2.0;
 
-    // alpha_bar_t, linear axis.
-    let mut chart = builder(&rows[0], canvas, false)
+    // alpha_bar_t and beta_t on linear axes; the SNR on a log axis: it spans many decades.
+    let mut alpha_bar = builder(&rows[0], canvas, false)
         .build_cartesian_2d(x_range.clone(), 0.0..1.0)
         .map_err(err)?;
-    mesh(&mut chart, canvas, "ᾱ_t", false)?;
-    let line = std::iter::once((0.0, 1.0)).chain(ts().map(|t| (t, s.alpha_bar(t as usize))));
-    chart
-        .draw_series(LineSeries::new(
-            line,
-            canvas.theme().noised.stroke_width(canvas.px(2.0)),
-        ))
-        .map_err(err)?;
-    marker(
-        &mut chart,
-        canvas,
-        t_now as f64,
-        (0.0, 1.0),
-        Some(s.alpha_bar(t_now)),
-    )?;
-
-    // beta_t, linear axis.
-    let mut chart = builder(&rows[1], canvas, false)
+    let mut beta = builder(&rows[1], canvas, false)
         .build_cartesian_2d(x_range.clone(), 0.0..beta_max)
         .map_err(err)?;
-    mesh(&mut chart, canvas, "β_t", false)?;
-    let line = ts().map(|t| (t, s.beta(t as usize)));
-    chart
-        .draw_series(LineSeries::new(
-            line,
-            canvas.theme().weight.stroke_width(canvas.px(2.0)),
-        ))
-        .map_err(err)?;
-    let beta_now = (t_now >= 1).then(|| s.beta(t_now));
-    marker(&mut chart, canvas, t_now as f64, (0.0, beta_max), beta_now)?;
-
-    // SNR, log axis: it spans many decades.
-    let mut chart = builder(&rows[2], canvas, true)
+    let mut ratio = builder(&rows[2], canvas, true)
         .build_cartesian_2d(x_range, (snr_lo..snr_hi).log_scale())
         .map_err(err)?;
-    mesh(&mut chart, canvas, "SNR", true)?;
-    let line = ts().zip(snr.iter().copied());
-    chart
-        .draw_series(LineSeries::new(
-            line,
-            canvas.theme().snr.stroke_width(canvas.px(2.0)),
-        ))
-        .map_err(err)?;
-    let snr_now = (t_now >= 1).then(|| s.snr(t_now));
-    marker(&mut chart, canvas, t_now as f64, (snr_lo, snr_hi), snr_now)?;
-
+    let theme = canvas.theme();
+    let width = canvas.px(2.0);
+    let key = format!(
+        "schedule {:?} {steps} {} {}",
+        scene.params.kind, scene.params.beta_start, scene.params.beta_end
+    );
+    canvas.backdrop(&key, || {
+        root.fill(&theme.paper).map_err(err)?;
+        mesh(&mut alpha_bar, canvas, "ᾱ_t", false)?;
+        let line = std::iter::once((0.0, 1.0)).chain(ts().map(|t| (t, s.alpha_bar(t as usize))));
+        alpha_bar
+            .draw_series(LineSeries::new(line, theme.noised.stroke_width(width)))
+            .map_err(err)?;
+        mesh(&mut beta, canvas, "β_t", false)?;
+        let line = ts().map(|t| (t, s.beta(t as usize)));
+        beta.draw_series(LineSeries::new(line, theme.weight.stroke_width(width)))
+            .map_err(err)?;
+        mesh(&mut ratio, canvas, "SNR", true)?;
+        let line = ts().zip(snr.iter().copied());
+        ratio
+            .draw_series(LineSeries::new(line, theme.snr.stroke_width(width)))
+            .map_err(err)?;
+        Ok(())
+    })?;
+    let t = t_now as f64;
+    let (beta_now, snr_now) = match t_now {
+        0 => (None, None),
+        _ => (Some(s.beta(t_now)), Some(s.snr(t_now))),
+    };
+    marker(&mut alpha_bar, canvas, t, (0.0, 1.0), Some(s.alpha_bar(t_now)))?;
+    marker(&mut beta, canvas, t, (0.0, beta_max), beta_now)?;
+    marker(&mut ratio, canvas, t, (snr_lo, snr_hi), snr_now)?;
     root.present().map_err(err)
 }
 
