@@ -71,6 +71,16 @@ impl Stopwatch {
     }
 }
 
+/// The panels the page's redraw draws (the training and digit panels draw themselves, but the
+/// digits panel's forward noising and trade-off marks follow the page's t).
+const CHART_PANELS: [Panel; 5] = [
+    Panel::Schedule,
+    Panel::Forward,
+    Panel::Posterior,
+    Panel::Digits,
+    Panel::Score,
+];
+
 /// The durations of the latest redraws in milliseconds.
 pub fn render_timings() -> Vec<f64> {
     TIMINGS.with(|t| t.borrow().iter().copied().collect())
@@ -100,6 +110,9 @@ pub struct App {
     stale: Vec<Panel>,
     backend: Option<Backend>,
     frame_pending: bool,
+    /// The chart panels the next frame redraws, and those the frame after it redraws.
+    frame_panels: Vec<Panel>,
+    later_panels: Vec<Panel>,
     dragging: bool,
 }
 
@@ -138,10 +151,12 @@ impl App {
             stale: Vec::new(),
             backend: None,
             frame_pending: false,
+            frame_panels: Vec::new(),
+            later_panels: Vec::new(),
             dragging: false,
         }));
         controls::write(&app.borrow().params)?;
-        app.borrow_mut().render();
+        app.borrow_mut().render(&CHART_PANELS);
         wire_controls(&app)?;
         wire_posterior_pointer(&app)?;
         wire_drawing(&app)?;
@@ -155,7 +170,7 @@ impl App {
         };
         let on_model = {
             let app = app.clone();
-            Box::new(move || App::redraw(&app))
+            Box::new(move || App::redraw_model(&app))
         };
         let on_chain = {
             let app = app.clone();
@@ -197,8 +212,9 @@ impl App {
         Ok(())
     }
 
-    /// Redraws every panel from the current params and records how long it took.
-    fn render(&mut self) {
+    /// Redraws `panels` (those of them shown) from the current params and records how long
+    /// it took.
+    fn render(&mut self, panels: &[Panel]) {
         let started = dom::now_ms();
         let mut watch = Stopwatch::start();
         self.refresh_data();
@@ -214,23 +230,18 @@ impl App {
         // stale, and drawn when it comes near the window (see `layout::on_change`).
         let mut stale = std::mem::take(&mut self.stale);
         let embedded = self.params.view.panel;
-        let shown: Vec<Panel> = [
-            Panel::Schedule,
-            Panel::Forward,
-            Panel::Posterior,
-            Panel::Digits,
-            Panel::Score,
-        ]
-        .into_iter()
-        .filter(|&panel| {
-            let wanted = embedded.is_none_or(|p| p == panel);
-            let near = wanted && layout::near_window(&format!("panel-{}", panel.name()));
-            if wanted && !near {
-                stale.push(panel);
-            }
-            near
-        })
-        .collect();
+        let shown: Vec<Panel> = CHART_PANELS
+            .into_iter()
+            .filter(|&panel| {
+                let wanted = panels.contains(&panel) && embedded.is_none_or(|p| p == panel);
+                let near = wanted && layout::near_window(&format!("panel-{}", panel.name()));
+                if wanted && !near && !stale.contains(&panel) {
+                    stale.push(panel);
+                }
+                near
+            })
+            .collect();
+        stale.retain(|panel| !shown.contains(panel));
         let show = |panel| shown.contains(&panel);
         watch.lap("data and model");
 
@@ -444,6 +455,9 @@ impl App {
             return;
         }
         let charts = charts_differ(&this.params, &params);
+        if charts {
+            super::engine::reader_busy();
+        }
         let digits = this.params.digits != params.digits;
         this.params = params;
         // Now, not at the next frame: the training panel may read the data at once.
@@ -478,7 +492,34 @@ fn charts_differ(a: &Params, b: &Params) -> bool {
 impl App {
     /// Asks for a redraw on the next frame (once, however often it is asked).
     pub fn redraw(app: &Shared) {
-        let pending = std::mem::replace(&mut app.borrow_mut().frame_pending, true);
+        App::redraw_panels(app, &CHART_PANELS);
+    }
+
+    /// Redraws the panels that show the trained model's predictions (a new model, or its
+    /// predictions for the view): the posterior on the next frame and the score field on the
+    /// frame after. While the model trains, the worker takes one core; redrawing every panel,
+    /// or both of these in one frame, made that frame a task of 50-70 ms.
+    fn redraw_model(app: &Shared) {
+        {
+            let mut this = app.borrow_mut();
+            if !this.frame_panels.contains(&Panel::Score) && !this.later_panels.contains(&Panel::Score) {
+                this.later_panels.push(Panel::Score);
+            }
+        }
+        App::redraw_panels(app, &[Panel::Posterior]);
+    }
+
+    /// Asks for a redraw of some panels on the next frame.
+    pub fn redraw_panels(app: &Shared, panels: &[Panel]) {
+        let pending = {
+            let mut this = app.borrow_mut();
+            for panel in panels {
+                if !this.frame_panels.contains(panel) {
+                    this.frame_panels.push(*panel);
+                }
+            }
+            std::mem::replace(&mut this.frame_pending, true)
+        };
         if !pending {
             request_frame(app);
         }
@@ -548,7 +589,7 @@ async fn compute_learned(app: Shared, job: LearnedJob) {
         scores: predictions[1..].iter().map(|p| p.score(schedule, t)).collect(),
     });
     drop(this);
-    App::redraw(&app);
+    App::redraw_model(&app);
 }
 
 /// How the trained model stands towards the current view.
@@ -588,12 +629,18 @@ fn dataset(set: DataSet, seed: u64, drawn: &[Point<2>]) -> (Vec<Point<2>>, Vec<P
 fn request_frame(app: &Shared) {
     let app = app.clone();
     let callback = Closure::once_into_js(move |_: f64| {
-        let job = {
+        let (job, later) = {
             let mut this = app.borrow_mut();
             this.frame_pending = false;
-            this.render();
-            this.learned_job()
+            let panels = std::mem::take(&mut this.frame_panels);
+            this.render(&panels);
+            let mut later = std::mem::take(&mut this.later_panels);
+            later.retain(|p| !panels.contains(p));
+            (this.learned_job(), later)
         };
+        if !later.is_empty() {
+            App::redraw_panels(&app, &later);
+        }
         if let Some(job) = job {
             wasm_bindgen_futures::spawn_local(compute_learned(app.clone(), job));
         }
@@ -758,7 +805,7 @@ fn wire_posterior_pointer(app: &Shared) -> Result<(), String> {
             if app.borrow().posterior_frame.is_none() && layout::measure_near("panel-posterior") {
                 // On screen but not drawn yet (scrolled in a moment ago): draw it now, so that
                 // the tap lands where the reader sees the chart.
-                app.borrow_mut().render();
+                app.borrow_mut().render(&[Panel::Posterior]);
             }
             let Some(frame) = app.borrow().posterior_frame.clone() else {
                 return;
