@@ -29,6 +29,8 @@ pub mod limits {
     pub const LABELS: usize = 10;
     /// Milliseconds of one training slice.
     pub const SLICE_MS: f64 = 10_000.0;
+    /// Milliseconds the reader's moving a control holds the worker's own work back.
+    pub const BUSY_MS: f64 = 10_000.0;
     /// Training steps of one run or one benchmark.
     pub const STEPS_PER_REQUEST: usize = 100_000;
     /// The U-Net's weights file.
@@ -85,6 +87,13 @@ pub enum Request {
     Release {
         /// The copy to drop.
         model: ModelId,
+    },
+    /// The reader is moving a control: the work the worker does for itself (warming its code
+    /// at start) waits until `ms` milliseconds after this arrives, and leaves both cores to
+    /// the page's redraws. Not answered.
+    Busy {
+        /// How long to hold back.
+        ms: f64,
     },
     /// Runs a frozen network on the points in the floats (x, y pairs), all at timestep `t`.
     /// Answered by [`Reply::Outputs`] (one row of outputs a point).
@@ -274,6 +283,13 @@ impl Request {
             Self::Matmul { side, repeats } => {
                 at_most("the matrices' side", *side, MATMUL_SIDE)?;
                 at_most("the products", *repeats, MATMUL_REPEATS)
+            }
+            Self::Busy { ms } => {
+                if ms.is_finite() && (0.0..=BUSY_MS).contains(ms) {
+                    Ok(())
+                } else {
+                    Err(format!("a hold of {ms} ms is not in 0..={BUSY_MS}"))
+                }
             }
             Self::Freeze { .. } | Self::Release { .. } | Self::Export | Self::Memory => Ok(()),
         }

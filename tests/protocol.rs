@@ -33,6 +33,7 @@ fn every_request_reads_back_as_sent() {
         },
         Request::Freeze { model: 4 },
         Request::Release { model: 4 },
+        Request::Busy { ms: 500.0 },
         Request::Predict { model: 4, t: 17 },
         Request::Sample {
             model: 4,

@@ -237,6 +237,27 @@ fn tell(request: &Request) {
     });
 }
 
+/// How long one [`reader_busy`] holds the worker's own work back, and how often it is said.
+const BUSY_HOLD_MS: f64 = 600.0;
+const BUSY_EVERY_MS: f64 = 200.0;
+
+thread_local! {
+    static BUSY_SAID: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+}
+
+/// The reader is moving a control: tells the worker to hold back the work it does for itself
+/// (warming its code at start), which on two cores would share them with the redraws of a
+/// drag ([`Request::Busy`]). Said at most every [`BUSY_EVERY_MS`], each time for
+/// [`BUSY_HOLD_MS`], so a drag holds it back until a moment after it ends.
+pub fn reader_busy() {
+    let now = dom::now_ms();
+    if now - BUSY_SAID.with(std::cell::Cell::get) < BUSY_EVERY_MS {
+        return;
+    }
+    BUSY_SAID.with(|b| b.set(now));
+    tell(&Request::Busy { ms: BUSY_HOLD_MS });
+}
+
 /// A copy of the run's network in the worker, as it was when frozen.
 #[derive(Debug)]
 pub struct ModelHandle(ModelId);

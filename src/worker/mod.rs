@@ -12,7 +12,7 @@
 mod backend;
 mod race;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 
 use burn::tensor::{Device, Distribution, Tensor};
@@ -74,6 +74,8 @@ thread_local! {
         imported: None,
     });
     static QUEUE: RefCell<(VecDeque<Envelope>, bool)> = const { RefCell::new((VecDeque::new(), false)) };
+    /// Until when (the worker's clock, ms) the worker's own work waits ([`Request::Busy`]).
+    static HOLD_UNTIL: Cell<f64> = const { Cell::new(0.0) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -130,6 +132,12 @@ async fn drain() {
         let reply = match envelope.read::<Request>() {
             Ok(Request::Release { model }) => {
                 ENGINE.with(|e| e.borrow_mut().frozen.remove(&model));
+                continue;
+            }
+            Ok(request @ Request::Busy { ms }) => {
+                if request.check(0, 0).is_ok() {
+                    HOLD_UNTIL.with(|h| h.set(h.get().max(milliseconds() + ms)));
+                }
                 continue;
             }
             Ok(request) => handle(request, envelope.floats, envelope.bytes).await,
@@ -237,7 +245,7 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
             e.frozen.insert(model, network.ok_or("there is no run")?);
             answer(Reply::Done)
         }),
-        Request::Release { .. } => answer(Reply::Done),
+        Request::Release { .. } | Request::Busy { .. } => answer(Reply::Done),
         Request::Predict { model, t } => {
             let (network, schedule) = frozen(model)?;
             if t > schedule.steps() {
@@ -448,6 +456,7 @@ async fn warm_up() {
     // The U-Net first: one short pass (tens of ms before its code is optimised) while its
     // weights download, so that its kernels are optimised by the time the reader can click
     // Sample; then the 2-D training, which a Train click interrupts at the next chunk.
+    held().await;
     idle().await;
     const IMAGES: usize = 2;
     let device = Device::flex();
@@ -466,6 +475,7 @@ async fn warm_up() {
         return;
     };
     for _ in 0..WARM_STEPS.div_ceil(WARM_CHUNK) {
+        held().await;
         idle().await;
         if ENGINE.with(|e| e.borrow().run.is_some()) {
             break;
@@ -474,6 +484,17 @@ async fn warm_up() {
         if read(Tensor::cat(losses, 0)).await.is_err() {
             return;
         }
+    }
+}
+
+/// Waits while the page says the reader is moving a control ([`Request::Busy`]).
+async fn held() {
+    loop {
+        let wait = HOLD_UNTIL.with(Cell::get) - milliseconds();
+        if wait <= 0.0 {
+            return;
+        }
+        sleep(wait).await;
     }
 }
 
@@ -489,8 +510,13 @@ async fn idle() {
 
 /// Waits for the worker's next task, so that messages that came in meanwhile are taken first.
 async fn next_task() {
+    sleep(0.0).await;
+}
+
+/// Waits `ms` milliseconds (at least until the worker's next task).
+async fn sleep(ms: f64) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.ceil() as i32);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
