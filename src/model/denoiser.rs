@@ -149,18 +149,38 @@ pub fn features(
     point_frequencies: usize,
     device: &Device,
 ) -> Tensor<2> {
-    let per_coordinate = 2 * point_frequencies;
-    let width = 2 + 2 * per_coordinate + 2 * time_frequencies;
-    let mut flat = vec![0.0_f32; x_t.len() * width];
     let frequencies = frequencies_of(time_frequencies);
+    features_with(
+        x_t,
+        ts,
+        point_frequencies,
+        2 * time_frequencies,
+        device,
+        |t, out| time_embedding_with(t, &frequencies, out),
+    )
+}
+
+/// [`features`] with the time embedding written by `time` (`time_width` numbers a row): the
+/// trainer reads it from a [`super::embedding::TimeTable`].
+pub fn features_with(
+    x_t: &[Point<2>],
+    ts: &[usize],
+    point_frequencies: usize,
+    time_width: usize,
+    device: &Device,
+    time: impl Fn(usize, &mut [f32]),
+) -> Tensor<2> {
+    let per_coordinate = 2 * point_frequencies;
+    let width = 2 + 2 * per_coordinate + time_width;
+    let mut flat = vec![0.0_f32; x_t.len() * width];
     for ((row, x), &t) in flat.chunks_exact_mut(width).zip(x_t).zip(ts) {
         let (point, rest) = row.split_at_mut(2);
         point.copy_from_slice(x);
-        let (fourier, time) = rest.split_at_mut(2 * per_coordinate);
+        let (fourier, time_part) = rest.split_at_mut(2 * per_coordinate);
         for (coordinate, out) in x.iter().zip(fourier.chunks_exact_mut(per_coordinate.max(1))) {
             point_embedding(*coordinate, point_frequencies, out);
         }
-        time_embedding_with(t, &frequencies, time);
+        time(t, time_part);
     }
     Tensor::from_data(TensorData::new(flat, [x_t.len(), width]), device)
 }

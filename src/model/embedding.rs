@@ -1,6 +1,42 @@
 //! The sinusoidal time embedding of the Transformer, as DDPM uses it to tell one shared network
 //! which timestep it is denoising (seed 001: weight sharing over t).
 
+/// The embeddings of timesteps `0..=steps`, computed once: a training run embeds 256 timesteps
+/// a step, and their sines and cosines (f64, in software in WebAssembly) were a tenth of a
+/// step's time in the page.
+#[derive(Clone, Debug)]
+pub struct TimeTable {
+    frequencies: Vec<f64>,
+    width: usize,
+    rows: Vec<f32>,
+}
+
+impl TimeTable {
+    /// The table of `frequencies` frequencies for timesteps `0..=steps`.
+    pub fn new(frequencies: usize, steps: usize) -> Self {
+        let width = 2 * frequencies;
+        let frequencies = time_frequencies(frequencies);
+        let mut rows = vec![0.0; (steps + 1) * width];
+        for (t, row) in rows.chunks_exact_mut(width.max(1)).enumerate() {
+            time_embedding_with(t, &frequencies, row);
+        }
+        Self {
+            frequencies,
+            width,
+            rows,
+        }
+    }
+
+    /// Writes the embedding of `t` into `out` (length `2 K`): from the table, or computed for a
+    /// timestep past its end.
+    pub fn write(&self, t: usize, out: &mut [f32]) {
+        match self.rows.get(t * self.width..(t + 1) * self.width) {
+            Some(row) => out.copy_from_slice(row),
+            None => time_embedding_with(t, &self.frequencies, out),
+        }
+    }
+}
+
 /// The embedding of timestep `t`: `[sin(t w_0), ..., sin(t w_{K-1}), cos(t w_0), ...]` with
 /// `w_k = 10000^(-k / K)` and `K = frequencies`, written into `out` (length `2 K`).
 ///
@@ -53,6 +89,17 @@ pub const POINT_BASE_FREQUENCY: f32 = 1.0;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_holds_what_the_embedding_computes() {
+        let table = TimeTable::new(8, 50);
+        for t in [0, 1, 17, 50, 51, 1000] {
+            let (mut from_table, mut computed) = (vec![0.0; 16], vec![0.0; 16]);
+            table.write(t, &mut from_table);
+            time_embedding(t, 8, &mut computed);
+            assert_eq!(from_table, computed, "t = {t}");
+        }
+    }
 
     #[test]
     fn point_features_are_octaves_of_sines_and_cosines() {

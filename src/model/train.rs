@@ -9,7 +9,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use rand_distr::StandardNormal;
 
-use super::denoiser::{Denoiser, DenoiserConfig, Parameterization, features};
+use super::denoiser::{Denoiser, DenoiserConfig, Parameterization, features_with};
+use super::embedding::TimeTable;
 use crate::math::forward::Point;
 use crate::math::{NoiseSchedule, ScheduleError, ScheduleKind};
 
@@ -139,6 +140,8 @@ pub struct Trainer {
     model: Option<Denoiser>,
     optimizer: ModuleOptimizer,
     rng: StdRng,
+    /// The time embedding of every timestep of the schedule, computed once.
+    time_table: TimeTable,
     data: Vec<Point<2>>,
     device: Device,
     /// The loss of every step so far.
@@ -224,6 +227,7 @@ impl Trainer {
             optimizer: AdamConfig::new().init(),
             rng: StdRng::seed_from_u64(config.seed ^ 0xba7c4),
             model: Some(model),
+            time_table: TimeTable::new(config.model.time_frequencies, schedule.steps()),
             schedule,
             data,
             device,
@@ -306,12 +310,13 @@ impl Trainer {
             ts.push(t);
         }
         Batch {
-            features: features(
+            features: features_with(
                 &x_t,
                 &ts,
-                self.config.model.time_frequencies,
                 self.config.model.point_frequencies,
+                2 * self.config.model.time_frequencies,
                 &self.device,
+                |t, out| self.time_table.write(t, out),
             ),
             targets: Tensor::from_data(TensorData::new(targets, [n, param.outputs()]), &self.device),
         }
@@ -372,7 +377,15 @@ impl Trainer {
 /// README's measurements). Every `t` keeps the same minimiser, so the loss is still `L_simple`'s
 /// per-`t` objective, only weighted differently over `t`.
 pub fn timestep(u: f64, power: f64, steps: usize) -> usize {
-    ((u.powf(power) * steps as f64).ceil() as usize).clamp(1, steps)
+    // A whole power (the default 5) by multiplications: `powf` is computed in software in
+    // WebAssembly, and was 4 % of a training step in the page.
+    let whole = power.fract() == 0.0 && power.abs() <= 64.0;
+    let v = if whole {
+        u.powi(power as i32)
+    } else {
+        u.powf(power)
+    };
+    ((v * steps as f64).ceil() as usize).clamp(1, steps)
 }
 
 /// `log beta~_t`, with `beta~_1 = 0` replaced by `beta~_2` as in improved-diffusion, so the
