@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serveDist, launch, openPage, waitForBackend, settle, dragT, DIST, hardwareAdapter, raced, untilState } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, dragT, EVERY_PANEL, DIST, hardwareAdapter, raced, untilState } from './harness.mjs';
 import { loadTfjs, tfjsStepsPerSecond } from './tfjs.mjs';
 
 /** Runs `run` `n` times, one after another, and returns the results. */
@@ -27,12 +27,13 @@ const server = await serveDist();
 const browser = await launch();
 try {
   for (const scale of [1, 2]) {
-    const page = await openPage(browser, server.url, { scale });
+    const page = await openPage(browser, server.url, { scale, ...EVERY_PANEL });
     await waitForBackend(page);
     await settle(page);
-    // One slider step a frame, as a reader dragging t produces them: the page's first drag,
-    // started the moment burn is ready (it shares the two cores with the worker's start and
-    // runs code the browser has not optimised yet), then a second drag.
+    // Every panel on screen (1440x4200). One slider step a frame, as a reader dragging t
+    // produces them: the page's first drag, started the moment burn is ready (it shares the
+    // two cores with the worker's start and runs code the browser has not optimised yet), then
+    // a second drag.
     for (const drag of ['first drag', 'second drag']) {
       const { timings, parts } = await dragT(page, STEPS);
       const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

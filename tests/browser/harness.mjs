@@ -99,6 +99,9 @@ export async function openPage(browser, url, { scale = 1, width = 1280, height =
   return page;
 }
 
+/** A viewport that holds every panel of the page at once: the redraw benchmark's (issue 10). */
+export const EVERY_PANEL = { width: 1440, height: 4200 };
+
 /** Waits until the backend has started and its tensor check has finished. */
 export async function waitForBackend(page, timeout = 120_000) {
   await page.waitForFunction(

@@ -5,7 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launch, openPage, waitForBackend, settle, dragT } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, dragT, EVERY_PANEL } from './harness.mjs';
 
 const STEPS = 60;
 const drag = (steps) => dragT(page, steps);
@@ -13,7 +13,7 @@ const perStep = (us) => `${(us / 1000 / STEPS).toFixed(2)} ms`;
 
 const server = await serveDist();
 const browser = await launch();
-const page = await openPage(browser, server.url, { scale: 1 });
+const page = await openPage(browser, server.url, { scale: 1, ...EVERY_PANEL });
 try {
   await waitForBackend(page);
   await settle(page);

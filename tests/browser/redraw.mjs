@@ -1,12 +1,12 @@
 // The redraw benchmark alone (the first numbers of bench.mjs), for quick runs while working on
 // drawing speed: `node tests/browser/redraw.mjs`.
-import { serveDist, launch, openPage, waitForBackend, settle, dragT } from './harness.mjs';
+import { serveDist, launch, openPage, waitForBackend, settle, dragT, EVERY_PANEL } from './harness.mjs';
 
 const server = await serveDist();
 const browser = await launch();
 try {
   for (const scale of [1, 2]) {
-    const page = await openPage(browser, server.url, { scale });
+    const page = await openPage(browser, server.url, { scale, ...EVERY_PANEL });
     await waitForBackend(page);
     await settle(page);
     const { timings, parts } = await dragT(page, 200);
