@@ -81,6 +81,13 @@ const CHART_PANELS: [Panel; 5] = [
     Panel::Score,
 ];
 
+/// Adds `panel` to a list of panels unless it is there already.
+fn add_once(panels: &mut Vec<Panel>, panel: Panel) {
+    if !panels.contains(&panel) {
+        panels.push(panel);
+    }
+}
+
 /// The durations of the latest redraws in milliseconds.
 pub fn render_timings() -> Vec<f64> {
     TIMINGS.with(|t| t.borrow().iter().copied().collect())
@@ -235,8 +242,8 @@ impl App {
             .filter(|&panel| {
                 let wanted = panels.contains(&panel) && embedded.is_none_or(|p| p == panel);
                 let near = wanted && layout::near_window(&format!("panel-{}", panel.name()));
-                if wanted && !near && !stale.contains(&panel) {
-                    stale.push(panel);
+                if wanted && !near {
+                    add_once(&mut stale, panel);
                 }
                 near
             })
@@ -502,21 +509,19 @@ impl App {
     fn redraw_model(app: &Shared) {
         {
             let mut this = app.borrow_mut();
-            if !this.frame_panels.contains(&Panel::Score) && !this.later_panels.contains(&Panel::Score) {
-                this.later_panels.push(Panel::Score);
+            if !this.frame_panels.contains(&Panel::Score) {
+                add_once(&mut this.later_panels, Panel::Score);
             }
         }
         App::redraw_panels(app, &[Panel::Posterior]);
     }
 
     /// Asks for a redraw of some panels on the next frame.
-    pub fn redraw_panels(app: &Shared, panels: &[Panel]) {
+    fn redraw_panels(app: &Shared, panels: &[Panel]) {
         let pending = {
             let mut this = app.borrow_mut();
-            for panel in panels {
-                if !this.frame_panels.contains(panel) {
-                    this.frame_panels.push(*panel);
-                }
+            for &panel in panels {
+                add_once(&mut this.frame_panels, panel);
             }
             std::mem::replace(&mut this.frame_pending, true)
         };
