@@ -204,6 +204,11 @@ impl App {
         super::classroom::start(&app)?;
         super::elbo::start()?;
         super::tour::start(&app)?;
+        let warmed: Vec<Panel> = CHART_PANELS
+            .into_iter()
+            .filter(|&panel| app.borrow().params.view.panel.is_none_or(|p| p == panel))
+            .collect();
+        super::warm::start(app.clone(), &warmed);
         if app.borrow().params.view.panel.is_none_or(|p| p == Panel::Digits) {
             let app = app.clone();
             wasm_bindgen_futures::spawn_local(async move {
@@ -366,6 +371,60 @@ impl App {
         Ok(canvas.element)
     }
 
+    /// Draws `panel` as it would be at the step `at` of the way from t = 1 (0) to T (1) onto
+    /// `canvas`, a canvas outside the page, and writes its formula and description without
+    /// showing them: the work of a redraw while t moves, for [`super::warm`]. Nothing on the
+    /// page changes.
+    pub fn warm(&self, panel: Panel, at: f64, canvas: &Canvas) -> Result<(), String> {
+        let mut params = self.params.clone();
+        let last = self.schedule.steps();
+        params.t = (1 + (at.clamp(0.0, 1.0) * (last - 1) as f64).round() as usize).min(last);
+        let scene = Scene {
+            params: &params,
+            ..self.scene()
+        };
+        let surface = canvas.surface()?;
+        let (formula, words) = match panel {
+            Panel::Schedule => {
+                panels::schedule::draw(&scene, &surface)?;
+                (
+                    panels::schedule::formula(&scene),
+                    panels::describe::schedule(&scene),
+                )
+            }
+            Panel::Forward => {
+                panels::forward::draw(&scene, &surface, &panels::forward::noised(&scene))?;
+                (
+                    panels::forward::formula(&scene),
+                    panels::describe::forward(&scene),
+                )
+            }
+            Panel::Posterior => {
+                let post = panels::posterior::compute(&scene);
+                panels::posterior::draw(&scene, &surface, post.as_ref())?;
+                (
+                    panels::posterior::formula(&scene, post.as_ref()),
+                    panels::describe::posterior(&scene, post.as_ref()),
+                )
+            }
+            Panel::Score => {
+                let field = panels::score::compute(&scene);
+                panels::score::draw(&scene, &surface, field.as_ref())?;
+                (
+                    panels::score::formula(&scene, field.as_ref()),
+                    panels::describe::score(&scene, field.as_ref()),
+                )
+            }
+            Panel::Digits => {
+                return super::digits::warm_forward(&self.schedule, params.t, &canvas.element);
+            }
+            Panel::Train => return Ok(()),
+        };
+        // What `set_formula` does before it touches the page.
+        std::hint::black_box((crate::charts::markup::Markup::parse(&formula), words));
+        Ok(())
+    }
+
     /// One chart panel as SVG, at the size it has on the page, drawn by the same code through
     /// plotters' SVG backend.
     pub fn svg(&self, panel: Panel) -> Result<String, String> {
@@ -464,6 +523,7 @@ impl App {
         let charts = charts_differ(&this.params, &params);
         if charts {
             super::engine::reader_busy();
+            super::warm::reader_moved();
         }
         let digits = this.params.digits != params.digits;
         this.params = params;

@@ -683,6 +683,23 @@ fn draw_sdedit(sd: &SdEdit, chain: &DigitChain) {
 
 /// Draws the forward row: the first real digits of each class, noised to `t` with fixed noise.
 pub fn draw_forward(schedule: &NoiseSchedule, t: usize) {
+    let noised = noised_row(schedule, t);
+    let refs: Vec<&Image> = noised.iter().collect();
+    if let Err(e) = by_id("digits-forward").and_then(|c| paint_on(&c, &refs, FORWARD, ZOOM)) {
+        web_sys::console::error_1(&e.into());
+    }
+    LAST_FORWARD.with(|f| *f.borrow_mut() = noised);
+}
+
+/// [`draw_forward`] onto a canvas outside the page (see `warm`): the same work, nothing shown.
+pub fn warm_forward(schedule: &NoiseSchedule, t: usize, canvas: &HtmlCanvasElement) -> Result<(), String> {
+    let noised = noised_row(schedule, t);
+    let refs: Vec<&Image> = noised.iter().collect();
+    paint_on(canvas, &refs, FORWARD, ZOOM)
+}
+
+/// One real digit of each class, noised to step `t` (with noise fixed for the page's life).
+fn noised_row(schedule: &NoiseSchedule, t: usize) -> Vec<Image> {
     thread_local! {
         static ROW: (Vec<Image>, Vec<Image>) = {
             let digits = Digits::parse(SAMPLE).expect("the shipped sample is valid (tested natively)");
@@ -697,17 +714,12 @@ pub fn draw_forward(schedule: &NoiseSchedule, t: usize) {
         };
     }
     ROW.with(|(images, noise)| {
-        let noised: Vec<Image> = images
+        images
             .iter()
             .zip(noise)
             .map(|(x0, e)| schedule.add_noise(x0, e, t))
-            .collect();
-        let refs: Vec<&Image> = noised.iter().collect();
-        if let Err(e) = paint("digits-forward", &refs, FORWARD) {
-            web_sys::console::error_1(&e.into());
-        }
-        LAST_FORWARD.with(|f| *f.borrow_mut() = noised);
-    });
+            .collect()
+    })
 }
 
 /// Paints 28x28 images (values in [-1, 1], black ink on white) in a grid of `columns`.
@@ -716,7 +728,15 @@ fn paint(id: &str, images: &[&Image], columns: usize) -> Result<(), String> {
 }
 
 fn paint_zoomed(id: &str, images: &[&Image], columns: usize, zoom: usize) -> Result<(), String> {
-    let canvas: HtmlCanvasElement = by_id(id)?;
+    paint_on(&by_id(id)?, images, columns, zoom)
+}
+
+fn paint_on(
+    canvas: &HtmlCanvasElement,
+    images: &[&Image],
+    columns: usize,
+    zoom: usize,
+) -> Result<(), String> {
     let rows = images.len().div_ceil(columns);
     let gap = if images.len() > 1 { 2 } else { 0 };
     let cell = SIDE * zoom + gap;

@@ -16,6 +16,7 @@
 //!   in words, reduced motion.
 //! - [`tour`]: the guided walk through the mathematics.
 //! - [`elbo`]: the variational bound of the trained model, term by term.
+//! - [`warm`]: runs a drag's drawing code while the page is idle, so the first drag is smooth.
 //! - [`canvas`], [`dom`]: high-DPI canvases and small DOM helpers.
 
 mod app;
@@ -35,6 +36,7 @@ mod share;
 mod tour;
 mod training;
 mod visibility;
+mod warm;
 
 use wasm_bindgen::prelude::*;
 
@@ -75,6 +77,12 @@ pub fn render_parts() -> js_sys::Array {
         .into_iter()
         .flat_map(|(name, ms)| [JsValue::from_str(name), JsValue::from_f64(ms)])
         .collect()
+}
+
+/// How many drawings the idle warm-up of the charts (see `warm`) has still to do: 0 once done.
+#[wasm_bindgen]
+pub fn warm_up_left() -> usize {
+    warm::left()
 }
 
 /// Every loss of the current training run, for the browser tests and the benchmark.

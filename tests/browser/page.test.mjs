@@ -181,3 +181,25 @@ test('formulas updated in place while dragging read exactly as formulas written 
   assert.deepEqual(dragged, written);
   assert.deepEqual(page.problems, []);
 });
+
+test('the idle warm-up of the drawing code ends and leaves every chart as it was', async () => {
+  // After the first render the page draws each chart at other steps on canvases outside the
+  // page (src/web/warm.rs). Once it has ended, the page must show exactly what a redraw at the
+  // same t shows: nothing of the warm-up may reach the page's canvases or text.
+  const page = await openPage(ctx.browser, ctx.server.url, { width: 1440, height: 4200 });
+  await page.waitForFunction(() => window.wasmBindings.warm_up_left() === 0, null, { timeout: 60_000 });
+  const ids = ['schedule-canvas', 'forward-canvas', 'posterior-canvas', 'score-canvas', 'digits-forward'];
+  const look = async () => ({
+    canvases: await Promise.all(ids.map((id) => canvasStats(page, id).then((s) => s.hash))),
+    text: await page.evaluate(() => ['schedule-formula', 'forward-formula', 'posterior-formula', 'score-formula']
+      .map((id) => document.getElementById(id).innerHTML)),
+  });
+  const warmed = await look();
+  const t = await page.evaluate(() => document.getElementById('t').value);
+  assert.equal(t, '150');
+  await dragSlider(page, 't', 600);
+  await dragSlider(page, 't', 150);
+  await settle(page);
+  assert.deepEqual(await look(), warmed);
+  assert.deepEqual(page.problems, []);
+});
