@@ -8,6 +8,7 @@
 //! - [`forward`]: the forward process `q(x_t | x_0)` on a batch of tensors.
 //! - [`embedding`], [`denoiser`]: the 2-D denoiser and its time embedding.
 //! - [`train`]: batches, losses and the Adam loop.
+//! - [`adam`]: Adam in one loop a parameter, for training on the CPU.
 //! - [`sample`]: reverse chains (DDPM, DDIM) driven by a trained denoiser.
 //! - [`store`]: saving a trained denoiser and its config, and loading them back.
 //! - [`unet`]: the U-Net for 28x28 digits, with time and class embeddings.
@@ -16,6 +17,7 @@
 //! - [`weights`]: loading the shipped U-Net weights (safetensors from the PyTorch trainer).
 
 pub mod activation;
+pub mod adam;
 pub mod conv;
 pub mod denoiser;
 pub mod digits;

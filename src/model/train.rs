@@ -132,13 +132,29 @@ impl burn::module::ModuleVisitor for Materialise {
     }
 }
 
+/// burn's Adam, or the same update in one loop a parameter where the network trains on
+/// burn-flex (see [`super::adam`]).
+enum Optimizer {
+    Burn(ModuleOptimizer),
+    Flex(super::adam::Adam),
+}
+
+impl Optimizer {
+    fn step(&mut self, lr: f64, model: Denoiser, grads: GradientsParams) -> Denoiser {
+        match self {
+            Optimizer::Burn(adam) => adam.step(lr, model, grads),
+            Optimizer::Flex(adam) => adam.step(lr, model, grads),
+        }
+    }
+}
+
 /// A training run in progress.
 pub struct Trainer {
     config: TrainConfig,
     schedule: NoiseSchedule,
     /// `None` only while a step has taken it out.
     model: Option<Denoiser>,
-    optimizer: ModuleOptimizer,
+    optimizer: Optimizer,
     rng: StdRng,
     /// The time embedding of every timestep of the schedule, computed once.
     time_table: TimeTable,
@@ -210,6 +226,11 @@ impl Trainer {
         let schedule = config
             .noise_schedule()
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
+        let optimizer = if *device == Device::flex() {
+            Optimizer::Flex(super::adam::Adam::default())
+        } else {
+            Optimizer::Burn(AdamConfig::new().init())
+        };
         let device = device.clone().autodiff();
         let model = {
             // The device's generator is one for the whole process: natively another thread (the
@@ -224,7 +245,7 @@ impl Trainer {
             model
         };
         Ok(Self {
-            optimizer: AdamConfig::new().init(),
+            optimizer,
             rng: StdRng::seed_from_u64(config.seed ^ 0xba7c4),
             model: Some(model),
             time_table: TimeTable::new(config.model.time_frequencies, schedule.steps()),
