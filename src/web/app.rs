@@ -81,6 +81,12 @@ const CHART_PANELS: [Panel; 5] = [
     Panel::Score,
 ];
 
+/// Whether the element with this id is a chart panel's (`panel-forward`, `forward-canvas`).
+fn shows(panel: Panel, id: &str) -> bool {
+    let name = panel.name();
+    id.strip_prefix("panel-") == Some(name) || id.strip_prefix(name).is_some_and(|rest| rest.starts_with('-'))
+}
+
 /// Adds `panel` to a list of panels unless it is there already.
 fn add_once(panels: &mut Vec<Panel>, panel: Panel) {
     if !panels.contains(&panel) {
@@ -373,14 +379,24 @@ impl App {
 
     /// Draws `panel` as it would be at the step `at` of the way from t = 1 (0) to T (1) onto
     /// `canvas`, a canvas outside the page, and writes its formula and description without
-    /// showing them: the work of a redraw while t moves, for [`super::warm`]. Nothing on the
-    /// page changes.
-    pub fn warm(&self, panel: Panel, at: f64, canvas: &Canvas) -> Result<(), String> {
+    /// showing them: the work of a redraw while t moves, for [`super::warm`]. With `model`,
+    /// the posterior and score panels are drawn as beside a trained model's predictions (a
+    /// stand-in: the score of a standard normal), the work of the redraws while a model trains.
+    /// Nothing on the page changes.
+    pub fn warm(&self, panel: Panel, at: f64, model: bool, canvas: &Canvas) -> Result<(), String> {
         let mut params = self.params.clone();
         let last = self.schedule.steps();
         params.t = (1 + (at.clamp(0.0, 1.0) * (last - 1) as f64).round() as usize).min(last);
+        let stand_in = model.then(|| Learned {
+            key: (0, params.t, params.probe),
+            mean: params.probe.map(|v| 0.9 * v),
+            scores: panels::score::grid().iter().map(|x| x.map(|v| -v)).collect(),
+        });
         let scene = Scene {
             params: &params,
+            model: stand_in
+                .as_ref()
+                .map_or_else(|| self.scene().model, ModelView::Ready),
             ..self.scene()
         };
         let surface = canvas.surface()?;
@@ -944,21 +960,30 @@ fn wire_resize(app: &Shared) {
     dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
     // A panel skipped while off screen is drawn as it scrolls into view: the scroll tells in
     // time for this frame, the IntersectionObserver only after the next layout.
+    // Only those panels: a scroll to the Train button that brought the digits panel near
+    // redrew every chart in the frame where training began.
     let scroll_app = app.clone();
     dom::on_window("scroll", move |_: Event| {
         let stale = scroll_app.borrow().stale.clone();
-        if stale
-            .iter()
-            .any(|p| layout::measure_near(&format!("panel-{}", p.name())))
-        {
-            App::redraw(&scroll_app);
+        let near: Vec<Panel> = stale
+            .into_iter()
+            .filter(|p| layout::measure_near(&format!("panel-{}", p.name())))
+            .collect();
+        if !near.is_empty() {
+            App::redraw_panels(&scroll_app, &near);
         }
     });
-    // A canvas that changed size, or a panel that came near some other way (a panel shown).
+    // A canvas that changed size, or a panel that came near some other way (a panel shown, or
+    // the page's layout moving as another panel grows): that panel alone. Redrawing them all
+    // made the frame where the training panel grew one of over 50 ms.
     let app = app.clone();
-    layout::on_change(move || {
-        if app.try_borrow_mut().is_ok() {
-            App::redraw(&app);
+    layout::on_change(move |ids| {
+        let panels: Vec<Panel> = CHART_PANELS
+            .into_iter()
+            .filter(|panel| ids.iter().any(|id| shows(*panel, id)))
+            .collect();
+        if !panels.is_empty() && app.try_borrow_mut().is_ok() {
+            App::redraw_panels(&app, &panels);
         }
     });
 }

@@ -21,6 +21,9 @@ use super::dom;
 /// so that a panel is drawn before it scrolls into view.
 const NEAR_MARGIN: &str = "50% 0px 50% 0px";
 
+/// What [`on_change`] calls, with the ids of the elements that changed.
+type OnChange = Box<dyn Fn(&[String])>;
+
 #[derive(Default)]
 struct Watch {
     /// Elements' `(clientWidth, clientHeight)` by id.
@@ -29,8 +32,8 @@ struct Watch {
     near: HashMap<String, bool>,
     resize: Option<web_sys::ResizeObserver>,
     intersect: Option<web_sys::IntersectionObserver>,
-    /// Called when a size changes or an element comes near the window.
-    on_change: Option<Box<dyn Fn()>>,
+    /// Called when a size changes or an element comes near the window, with their ids.
+    on_change: Option<OnChange>,
 }
 
 thread_local! {
@@ -87,17 +90,17 @@ pub fn measure_near(id: &str) -> bool {
     near
 }
 
-/// Calls `f` after the browser's layout whenever a watched size changed or a watched element
-/// came near the window (the page redraws then).
-pub fn on_change(f: impl Fn() + 'static) {
+/// Calls `f` after the browser's layout whenever watched elements changed size or came near
+/// the window, with their ids (the page redraws what they show then).
+pub fn on_change(f: impl Fn(&[String]) + 'static) {
     WATCH.with(|w| w.borrow_mut().on_change = Some(Box::new(f)));
 }
 
-fn changed() {
+fn changed(ids: &[String]) {
     // Taken out while it runs: it may read sizes, which borrows the watch again.
     let f = WATCH.with(|w| w.borrow_mut().on_change.take());
     if let Some(f) = f {
-        f();
+        f(ids);
         WATCH.with(|w| {
             w.borrow_mut().on_change.get_or_insert(f);
         });
@@ -116,14 +119,16 @@ fn resize_observer(w: &mut Watch) -> Option<&web_sys::ResizeObserver> {
     if w.resize.is_none() {
         let callback = Closure::<dyn FnMut(js_sys::Array)>::new(|entries: js_sys::Array| {
             // Layout is up to date inside the callback: these reads cost nothing.
-            let mut any = false;
+            let mut resized = Vec::new();
             for (_, element) in targets(&entries) {
                 let size = (element.client_width(), element.client_height());
                 let old = WATCH.with(|w| w.borrow_mut().sizes.insert(element.id(), size));
-                any |= old != Some(size);
+                if old != Some(size) {
+                    resized.push(element.id());
+                }
             }
-            if any {
-                changed();
+            if !resized.is_empty() {
+                changed(&resized);
             }
         });
         w.resize = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
@@ -135,17 +140,19 @@ fn resize_observer(w: &mut Watch) -> Option<&web_sys::ResizeObserver> {
 fn intersection_observer(w: &mut Watch) -> Option<&web_sys::IntersectionObserver> {
     if w.intersect.is_none() {
         let callback = Closure::<dyn FnMut(js_sys::Array)>::new(|entries: js_sys::Array| {
-            let mut came_near = false;
+            let mut came_near = Vec::new();
             for (entry, element) in targets(&entries) {
                 let near = js_sys::Reflect::get(&entry, &"isIntersecting".into())
                     .ok()
                     .and_then(|v| v.as_bool())
                     .unwrap_or(true);
                 let old = WATCH.with(|w| w.borrow_mut().near.insert(element.id(), near));
-                came_near |= near && old != Some(true);
+                if near && old != Some(true) {
+                    came_near.push(element.id());
+                }
             }
-            if came_near {
-                changed();
+            if !came_near.is_empty() {
+                changed(&came_near);
             }
         });
         // The page's own viewport as the root (not the top window's, where the page is an

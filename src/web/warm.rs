@@ -10,7 +10,10 @@
 //! After the first render, in the browser's idle time, this draws each shown chart panel at
 //! other steps onto canvases outside the page, [`ROUNDS`] times, with their formulas and
 //! descriptions written but not shown: the code a drag runs, optimised before the reader
-//! reaches for a slider. Nothing on the page changes. It pauses while the reader moves a
+//! reaches for a slider. Every other round draws the posterior and score panels as beside a
+//! trained model (a stand-in), the code of the redraws while a model trains: the first of
+//! those took 15 to 28 ms, and with the page's layout and the canvases' commit in the same
+//! frame it was the one main-thread task over 50 ms while the model trained. Nothing on the page changes. It pauses while the reader moves a
 //! control (their own redraws do the same work then) and ends after its rounds.
 
 use std::cell::{Cell, RefCell};
@@ -62,8 +65,9 @@ pub fn reader_moved() {
 
 struct Warm {
     app: Rc<RefCell<App>>,
-    /// Each panel with where, from 0 (t = 1) to 1 (t = T), it is drawn next.
-    jobs: VecDeque<(Panel, f64)>,
+    /// Each panel with where, from 0 (t = 1) to 1 (t = T), it is drawn next, and whether as
+    /// beside a trained model.
+    jobs: VecDeque<(Panel, f64, bool)>,
     /// One canvas outside the page for each panel, the size of the panel's own.
     canvases: Vec<(Panel, Canvas)>,
 }
@@ -85,7 +89,7 @@ pub fn start(app: Rc<RefCell<App>>, panels: &[Panel]) {
     let jobs = (0..ROUNDS)
         .flat_map(|round| {
             let at = (round as f64 * 0.618_034).fract();
-            panels.iter().map(move |&panel| (panel, at))
+            panels.iter().map(move |&panel| (panel, at, round % 2 == 1))
         })
         .collect();
     let warm = Rc::new(RefCell::new(Warm { app, jobs, canvases }));
@@ -103,7 +107,7 @@ fn run(warm: Rc<RefCell<Warm>>, idle_ms: f64) {
     if dom::now_ms() - LAST_CHANGE.with(Cell::get) >= QUIET_MS {
         while deadline - dom::now_ms() >= SLICE_MS {
             let mut this = warm.borrow_mut();
-            let Some((panel, at)) = this.jobs.pop_front() else {
+            let Some((panel, at, model)) = this.jobs.pop_front() else {
                 return;
             };
             LEFT.with(|l| l.set(this.jobs.len()));
@@ -111,12 +115,12 @@ fn run(warm: Rc<RefCell<Warm>>, idle_ms: f64) {
                 continue;
             };
             // The page's state may be borrowed elsewhere only inside another task, never now.
-            let drawn = this.app.borrow().warm(panel, at, canvas);
+            let drawn = this.app.borrow().warm(panel, at, model, canvas);
             if let Err(e) = drawn {
                 // A drawing error shows in the panel when it is drawn for real; here it only
                 // ends the warm-up of that panel.
                 web_sys::console::warn_1(&format!("warm-up of {}: {e}", panel.name()).into());
-                this.jobs.retain(|(p, _)| *p != panel);
+                this.jobs.retain(|(p, ..)| *p != panel);
                 LEFT.with(|l| l.set(this.jobs.len()));
             }
         }
