@@ -15,13 +15,18 @@ pub const RANGE: f64 = 2.2;
 /// Grid points along each axis.
 const GRID: usize = 15;
 
+/// The grid's coordinates along either axis.
+fn ticks() -> Vec<f32> {
+    let step = 2.0 * RANGE / GRID as f64;
+    (0..GRID)
+        .map(|i| (-RANGE + step * (i as f64 + 0.5)) as f32)
+        .collect()
+}
+
 /// The grid the field is drawn on, row by row.
 pub fn grid() -> Vec<Point<2>> {
-    let step = 2.0 * RANGE / GRID as f64;
-    let at = |i: usize| (-RANGE + step * (i as f64 + 0.5)) as f32;
-    (0..GRID)
-        .flat_map(|j| (0..GRID).map(move |i| [at(i), at(j)]))
-        .collect()
+    let at = ticks();
+    at.iter().flat_map(|&y| at.iter().map(move |&x| [x, y])).collect()
 }
 
 /// The exact field and how the learned one compares with it.
@@ -43,7 +48,9 @@ pub fn compute(scene: &Scene) -> Option<Field> {
     if t == 0 || scene.data.is_empty() {
         return None;
     }
-    let exact = scene.schedule.data_scores(scene.data, &grid(), t);
+    let exact = scene
+        .schedule
+        .data_scores_on_grid(scene.data, &ticks(), &ticks(), t);
     let norm = |s: &Point<2>| (s[0] as f64).hypot(s[1] as f64);
     let mut lengths: Vec<f64> = exact.iter().map(norm).collect();
     let quartile = lengths.len() * 3 / 4;
