@@ -817,12 +817,55 @@ pub fn set_from_outside(
     notes
 }
 
+/// How often the address bar follows the page while a control moves. Each
+/// `history.replaceState` cost about 2 ms of the page's thread a frame while t was dragged,
+/// and Chromium ignores more than 200 of them in 10 s, which a drag reaches.
+const LINK_EVERY_MS: f64 = 250.0;
+
+thread_local! {
+    /// The link still to be written, and when the last one was.
+    static LINK: RefCell<(Option<String>, f64)> = const { RefCell::new((None, f64::NEG_INFINITY)) };
+}
+
+/// Puts `params` in the address bar: at once after a quiet spell, otherwise once
+/// [`LINK_EVERY_MS`] has passed since the last write (the latest state wins).
 fn write_url(params: &Params) {
     let query = params.to_query();
     let url = if query.is_empty() {
         dom::window().location().pathname().unwrap_or_default()
     } else {
         format!("?{query}")
+    };
+    let (waiting, last) = LINK.with(|l| {
+        let mut l = l.borrow_mut();
+        (l.0.replace(url).is_some(), l.1)
+    });
+    if waiting {
+        return; // the timer set for the previous state writes this one
+    }
+    let wait = last + LINK_EVERY_MS - dom::now_ms();
+    if wait <= 0.0 {
+        flush_url();
+        return;
+    }
+    let flush = Closure::once_into_js(flush_url);
+    let _ = dom::window()
+        .set_timeout_with_callback_and_timeout_and_arguments_0(flush.unchecked_ref(), wait as i32);
+}
+
+/// Whether a link is waiting for its turn.
+pub fn link_pending() -> bool {
+    LINK.with(|l| l.borrow().0.is_some())
+}
+
+/// Writes a link still waiting for [`LINK_EVERY_MS`] now (for what reads the address bar).
+pub fn flush_url() {
+    let Some(url) = LINK.with(|l| {
+        let mut l = l.borrow_mut();
+        l.1 = dom::now_ms();
+        l.0.take()
+    }) else {
+        return;
     };
     if let Ok(history) = dom::window().history() {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
@@ -958,6 +1001,8 @@ fn wire_resize(app: &Shared) {
     let resize_app = app.clone();
     // A new devicePixelRatio (the browser's zoom) needs sharper canvases.
     dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
+    // A link still waiting for its turn is written before the page goes (a reload keeps it).
+    dom::on_window("pagehide", |_: Event| flush_url());
     // A panel skipped while off screen is drawn as it scrolls into view: the scroll tells in
     // time for this frame, the IntersectionObserver only after the next layout.
     // Only those panels: a scroll to the Train button that brought the digits panel near

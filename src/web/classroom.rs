@@ -167,6 +167,7 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
 
 /// Draws the QR code of the page's current link (the state shown now) into its dialog.
 fn show_qr() {
+    super::app::flush_url();
     let link = dom::window().location().href().unwrap_or_default();
     dom::set_text("qr-link", &link);
     match qr_svg(&link) {

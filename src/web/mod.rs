@@ -79,6 +79,13 @@ pub fn render_parts() -> js_sys::Array {
         .collect()
 }
 
+/// Whether the address bar's link is behind the page (written at most every 250 ms while a
+/// control moves), for the browser tests.
+#[wasm_bindgen]
+pub fn link_pending() -> bool {
+    app::link_pending()
+}
+
 /// How many drawings the idle warm-up of the charts (see `warm`) has still to do: 0 once done.
 #[wasm_bindgen]
 pub fn warm_up_left() -> usize {

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { servePageAndBrowser, openPage, waitForBackend, canvasStats, dragSlider, screenshot, settle, mathText, ROOT } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, canvasStats, dragSlider, screenshot, settle, mathText, ROOT, link } from './harness.mjs';
 
 const ctx = servePageAndBrowser();
 const require = createRequire(import.meta.url);
@@ -33,7 +33,7 @@ const strongInk = (page, id) => page.evaluate((id) => {
 }, id);
 
 const tValue = (page) => page.evaluate(() => +document.getElementById('t').value);
-const query = (page) => new URL(page.url()).searchParams;
+const query = async (page) => (await link(page)).searchParams;
 
 test('projector mode: a link, a button and a key turn it on; text and lines grow', async () => {
   const plain = await openPage(ctx.browser, ctx.server.url, { width: 1024 });
@@ -45,7 +45,7 @@ test('projector mode: a link, a button and a key turn it on; text and lines grow
   await plain.click('#projector');
   await settle(plain);
   assert.equal(await plain.getAttribute('#projector', 'aria-pressed'), 'true');
-  assert.equal(query(plain).get('projector'), '1');
+  assert.equal((await query(plain)).get('projector'), '1');
   assert.equal(await plain.evaluate(() => document.documentElement.dataset.theme), 'projector');
   const bigger = await plain.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   assert.ok(bigger >= 20 && bigger > rootSize, `page text ${rootSize} -> ${bigger} px`);
@@ -56,7 +56,7 @@ test('projector mode: a link, a button and a key turn it on; text and lines grow
   await plain.keyboard.press('p');
   await settle(plain);
   assert.equal(await plain.evaluate(() => document.documentElement.dataset.theme), 'light');
-  assert.equal(query(plain).get('projector'), null);
+  assert.equal((await query(plain)).get('projector'), null);
   assert.deepEqual(plain.problems, []);
   await plain.close();
 
@@ -96,7 +96,7 @@ test('shortcuts: arrows move t, keys act, help opens and closes, and fields keep
   await page.keyboard.press('ArrowLeft');
   await settle(page);
   assert.equal(await tValue(page), 160);
-  assert.equal(query(page).get('t'), '160');
+  assert.equal((await query(page)).get('t'), '160');
   await page.waitForFunction(() => document.getElementById('forward-desc').textContent.startsWith('t = 160: '));
 
   await page.keyboard.press('?');
@@ -119,8 +119,8 @@ test('shortcuts: arrows move t, keys act, help opens and closes, and fields keep
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('Shift+ArrowLeft');
   await settle(page);
-  assert.equal(query(page).get('y'), '-0.500');
-  assert.equal(query(page).get('x'), '0.100');
+  assert.equal((await query(page)).get('y'), '-0.500');
+  assert.equal((await query(page)).get('x'), '0.100');
   assert.equal(await tValue(page), 160, 'the arrows moved the point, not t');
 
   // Space trains, space again pauses, `.` steps once, `r` resets.
@@ -197,7 +197,7 @@ test('the guided walk sets each stop\'s state, keeps it on leaving, and opens fr
   assert.ok(await page.evaluate(() => document.getElementById('forward-canvas').classList.contains('tour-highlight')));
   await page.click('#tour-next');
   await settle(page);
-  assert.equal(query(page).get('tour'), '4');
+  assert.equal((await query(page)).get('tour'), '4');
   assert.equal(await tValue(page), 100);
   assert.match(await page.locator('#tour-title').textContent(), /true target/);
   assert.ok(await page.evaluate(() => document.getElementById('posterior-canvas').classList.contains('tour-highlight')));
@@ -220,7 +220,7 @@ test('the guided walk sets each stop\'s state, keeps it on leaving, and opens fr
   await page.keyboard.press('Escape');
   await settle(page);
   assert.equal(await page.locator('#tour').isVisible(), false);
-  assert.equal(query(page).get('tour'), null);
+  assert.equal((await query(page)).get('tour'), null);
   assert.equal(await tValue(page), 100, 'leaving keeps the state the walk reached');
   const bad = await openPage(ctx.browser, `${ctx.server.url}?tour=99`);
   await ready(bad);
@@ -368,11 +368,11 @@ test('a phone: 390 px wide, no horizontal scroll, sliders and the chart take tou
   const box = await page.locator('#posterior-canvas').boundingBox();
   assert.ok(box.width <= 390 && box.width > 300, `posterior chart ${box.width} px`);
   await page.locator('#posterior-canvas').scrollIntoViewIfNeeded();
-  const before = query(page).get('x');
+  const before = (await query(page)).get('x');
   const b = await page.locator('#posterior-canvas').boundingBox();
   await page.touchscreen.tap(b.x + b.width * 0.7, b.y + b.height * 0.3);
   await settle(page);
-  assert.notEqual(query(page).get('x'), before, 'a tap places the point');
+  assert.notEqual((await query(page)).get('x'), before, 'a tap places the point');
   await page.screenshot({ path: join(ROOT, 'tests/browser/screenshots/phone.png') });
   await context.close();
 });
@@ -406,7 +406,7 @@ test('the QR code holds the current link', async () => {
   await ready(page);
   await page.click('#qr-open');
   assert.equal(await page.evaluate(() => document.getElementById('qr-dialog').open), true);
-  assert.equal(await page.locator('#qr-link').textContent(), page.url());
+  assert.equal(await page.locator('#qr-link').textContent(), (await link(page)).href);
   const svg = await page.locator('#qr-code svg').boundingBox();
   assert.ok(svg && svg.width >= 300, 'a code large enough to scan from a seat');
   const modules = await page.evaluate(() => document.querySelector('#qr-code svg path[fill="#000000"], #qr-code svg path:last-child').getAttribute('d').length);

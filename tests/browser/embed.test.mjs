@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { servePageAndBrowser, openPage, waitForBackend, settle, screenshot, canvasStats } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, settle, screenshot, canvasStats, link } from './harness.mjs';
 
 const ctx = servePageAndBrowser();
 
@@ -60,7 +60,7 @@ test('a link with every control set restores each of them, and the page keeps th
   // Moving one control rewrites the link with everything else still in it.
   await page.locator('#t').fill('20');
   await settle(page);
-  const url = new URL(page.url());
+  const url = await link(page);
   for (const [key, value] of Object.entries({ ...EVERYTHING, t: '20' })) {
     assert.equal(url.searchParams.get(key), value, `${key} in ${url.search}`);
   }
@@ -93,7 +93,7 @@ test('bad values in a link and in typed fields are clamped and said', async () =
   await settle(page);
   assert.equal(await page.locator('#hidden').inputValue(), '512', 'the typed value is put back in range');
   assert.match(await page.locator('#notices').textContent(), /hidden.*above 512/);
-  assert.match(page.url(), /hidden=512/);
+  assert.match((await link(page)).href, /hidden=512/);
   assert.deepEqual(page.problems, []);
 });
 
@@ -110,8 +110,8 @@ test('hide and lock flags hide and lock controls; an embed shows only its own', 
   assert.equal(await visible('panel-forward'), false);
   await page.locator('#t').fill('600');
   await settle(page);
-  assert.match(page.url(), /t=600/);
-  assert.match(page.url(), /lock=kind%2CT/, 'locked controls in table order');
+  assert.match((await link(page)).href, /t=600/);
+  assert.match((await link(page)).href, /lock=kind%2CT/, 'locked controls in table order');
   await screenshot(page, 'embed-locked');
   assert.deepEqual(page.problems, []);
 });
@@ -281,8 +281,8 @@ test('every export button downloads a file of its kind', async () => {
     assert.deepEqual([...video.bytes.subarray(0, 4)], [0x1a, 0x45, 0xdf, 0xa3], `${panel}: a WebM (EBML) file`);
     assert.ok(video.bytes.length > 2000, `${panel} video has ${video.bytes.length} bytes`);
   }
-  assert.match(page.url(), /steps=40/, 'the view is restored after the sweep');
-  assert.doesNotMatch(page.url(), /[?&]t=/, 't is back at its default');
+  assert.match((await link(page)).href, /steps=40/, 'the view is restored after the sweep');
+  assert.doesNotMatch((await link(page)).href, /[?&]t=/, 't is back at its default');
 
   // The trained model: exported, refused when damaged, imported back predicting the same.
   await page.selectOption('#train-device', 'cpu');
@@ -341,7 +341,7 @@ test('the built page has a strict Content-Security-Policy and breaks none of it'
   await page.fill('#seed', '5');
   await page.press('#seed', 'Enter');
   await settle(page);
-  assert.match(page.url(), /seed=5/);
+  assert.match((await link(page)).href, /seed=5/);
   assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
   assert.deepEqual(page.problems, []);
 });
@@ -352,7 +352,7 @@ test('served from a sub-path and inside a sandboxed frame, the page works', asyn
   try {
     const page = await openPage(ctx.browser, `${sub.url}?panel=digits`);
     await page.waitForFunction(() => document.querySelector('#digits-status').dataset.state === 'ready', null, { timeout: 120_000 });
-    assert.match(page.url(), /\/playground\/\?panel=digits/);
+    assert.match((await link(page)).href, /\/playground\/\?panel=digits/);
     assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
     assert.deepEqual(page.problems, []);
     await page.context().close();

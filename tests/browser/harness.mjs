@@ -139,6 +139,15 @@ export function dragT(page, steps) {
   }, steps);
 }
 
+/**
+ * The page's link (a URL) once the address bar has caught up: while controls move, the page
+ * writes it at most every 250 ms (`LINK_EVERY_MS` in src/web/app.rs).
+ */
+export async function link(page) {
+  await page.waitForFunction(() => !window.wasmBindings.link_pending(), null, { timeout: 10_000 });
+  return new URL(await page.evaluate(() => location.href));
+}
+
 /** Waits for two animation frames, so a scheduled redraw has happened. */
 export function settle(page) {
   return page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));

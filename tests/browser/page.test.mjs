@@ -2,7 +2,7 @@
 // panels, the posterior panel answers clicks, and URLs restore and sanitise the view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servePageAndBrowser, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS, mathText } from './harness.mjs';
+import { servePageAndBrowser, openPage, waitForBackend, settle, canvasStats, dragSlider, screenshot, COLORS, mathText, link } from './harness.mjs';
 
 const ctx = servePageAndBrowser();
 
@@ -40,7 +40,7 @@ test('dragging t moves the forward panel, its formula and the URL', async () => 
   assert.ok(t > 700, `t after the drag: ${t}`);
   const after = await canvasStats(page, 'forward-canvas');
   assert.notEqual(after.hash, before.hash, 'the forward canvas did not change');
-  assert.match(page.url(), new RegExp(`[?&]t=${t}`));
+  assert.match((await link(page)).href, new RegExp(`[?&]t=${t}`));
   assert.match(await mathText(page, '#forward-formula'), new RegExp(`α¯${t}=`));
   await screenshot(page, 'cpu-t-dragged');
   // And back to the data: at t = 0 x_t is x_0.
@@ -62,7 +62,7 @@ test('a click in the posterior panel moves x_t and draws its targets', async () 
   assert.notEqual(after.hash, before.hash);
   assert.ok(after.counts.target > 20, 'the true target is drawn in magenta');
   assert.ok(after.counts.weight > 20, 'weighted data points are drawn in orange');
-  const url = new URL(page.url());
+  const url = await link(page);
   const x = Number(url.searchParams.get('x'));
   const y = Number(url.searchParams.get('y'));
   assert.ok(x > 0.5 && y > 0.5, `x_t = (${x}, ${y}) should be up and to the right`);
