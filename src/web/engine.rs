@@ -43,6 +43,8 @@ impl Module {
 
 /// An answer: the reply and its floats and bytes.
 pub type Answer = (Reply, Vec<f32>, Vec<u8>);
+/// A request posted with [`send`], its answer still to come.
+pub type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Answer, String>>>>;
 
 struct Client {
     worker: Worker,
@@ -193,6 +195,17 @@ fn fail_all(message: &str) {
 /// Posts `request` (starting the worker if need be) and resolves with its answer; a
 /// [`Reply::Error`] comes back as `Err`.
 pub async fn call(request: &Request, floats: Vec<f32>, bytes: Vec<u8>) -> Result<Answer, String> {
+    send(request, floats, bytes).await
+}
+
+/// Posts `request` now (starting the worker if need be); the returned future resolves with its
+/// answer, as [`call`]'s does. A request sent before an earlier one is answered waits in the
+/// worker's queue, so the worker goes from one to the next without waiting for the page.
+pub fn send(
+    request: &Request,
+    floats: Vec<f32>,
+    bytes: Vec<u8>,
+) -> impl std::future::Future<Output = Result<Answer, String>> + 'static {
     let promise = CLIENT.with(|c| {
         let mut slot = c.borrow_mut();
         if slot.is_none() {
@@ -211,14 +224,16 @@ pub async fn call(request: &Request, floats: Vec<f32>, bytes: Vec<u8>) -> Result
             client.queued.push(envelope);
         }
         Ok::<_, String>(promise)
-    })?;
-    let data = JsFuture::from(promise)
-        .await
-        .map_err(|_| "the worker did not answer".to_string())?;
-    let envelope = bridge::from_js(&data).ok_or("the worker's answer was unreadable")?;
-    match envelope.read::<Reply>()? {
-        Reply::Error { message } => Err(message),
-        reply => Ok((reply, envelope.floats, envelope.bytes)),
+    });
+    async move {
+        let data = JsFuture::from(promise?)
+            .await
+            .map_err(|_| "the worker did not answer".to_string())?;
+        let envelope = bridge::from_js(&data).ok_or("the worker's answer was unreadable")?;
+        match envelope.read::<Reply>()? {
+            Reply::Error { message } => Err(message),
+            reply => Ok((reply, envelope.floats, envelope.bytes)),
+        }
     }
 }
 

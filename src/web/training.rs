@@ -584,6 +584,15 @@ async fn train_loop(state: Shared, limit: Option<usize>, fresh: bool) {
         }
     }
     let mut left = limit.unwrap_or(usize::MAX);
+    let slice = |max_steps| Request::Train {
+        ms: SLICE_MS,
+        max_steps,
+    };
+    // A full run keeps one more slice asked for while the page reads the last one, so the
+    // worker goes straight on instead of waiting for the page's answer (about a tenth of
+    // each slice otherwise). The Step button asks for exactly what it wants.
+    let mut next: Option<engine::Pending> = None;
+    let mut started = dom::now_ms();
     loop {
         let generation = {
             let mut s = state.borrow_mut();
@@ -602,36 +611,68 @@ async fn train_loop(state: Shared, limit: Option<usize>, fresh: bool) {
             s.generation
         };
         // A slice: the worker trains until the time is up, then answers with the losses.
-        let started = dom::now_ms();
-        let request = Request::Train {
-            ms: SLICE_MS,
-            max_steps: left,
+        let this = next
+            .take()
+            .unwrap_or_else(|| Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())));
+        if limit.is_none() {
+            next = Some(Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())));
+        }
+        let answer = this.await;
+        let ended = dom::now_ms();
+        let Slice::Took(error) = took_slice(&state, answer, generation, &mut left, ended - started) else {
+            return; // Reset while the slice ran
         };
-        let answer = engine::call(&request, Vec::new(), Vec::new()).await;
-        let error = match answer {
-            Ok((Reply::Trained { failure, .. }, losses, _)) => {
-                let mut s = state.borrow_mut();
-                if s.generation != generation {
-                    // Reset while the slice ran: what it held is stale, and the new state
-                    // already has no loop.
-                    return;
-                }
-                left = left.saturating_sub(losses.len());
-                if let Some(run) = s.trainer.as_mut() {
-                    run.losses.extend(losses);
-                }
-                s.train_ms += dom::now_ms() - started;
-                failure.map(|f| (f.message, if f.diverged { "diverged" } else { "error" }))
-            }
-            Ok(_) => Some(("the worker answered something else".to_string(), "error")),
-            Err(e) => Some((e, "error")),
-        };
+        started = ended;
         if !after_slice(&state, error, generation, left == 0) {
             return;
         }
         super::visibility::until_visible().await;
     }
+    // Paused with a slice still asked for: its steps belong to the run all the same.
+    if let Some(last) = next {
+        let generation = state.borrow().generation;
+        let answer = last.await;
+        let ms = dom::now_ms() - started;
+        if let Slice::Took(Some((e, event))) = took_slice(&state, answer, generation, &mut left, ms) {
+            fail_as(&mut state.borrow_mut(), e, event);
+        }
+    }
     status(&state.borrow());
+}
+
+/// What became of a slice's answer.
+enum Slice {
+    /// The run was reset while the slice ran: what it held is stale, and the new state
+    /// already has no loop.
+    Stale,
+    /// Its losses were added to the run; the failure it reported, if any.
+    Took(Option<(String, &'static str)>),
+}
+
+/// Adds a slice's losses (and `ms`, its time) to the run.
+fn took_slice(
+    state: &Shared,
+    answer: Result<engine::Answer, String>,
+    generation: u64,
+    left: &mut usize,
+    ms: f64,
+) -> Slice {
+    Slice::Took(match answer {
+        Ok((Reply::Trained { failure, .. }, losses, _)) => {
+            let mut s = state.borrow_mut();
+            if s.generation != generation {
+                return Slice::Stale;
+            }
+            *left = left.saturating_sub(losses.len());
+            if let Some(run) = s.trainer.as_mut() {
+                run.losses.extend(losses);
+            }
+            s.train_ms += ms;
+            failure.map(|f| (f.message, if f.diverged { "diverged" } else { "error" }))
+        }
+        Ok(_) => Some(("the worker answered something else".to_string(), "error")),
+        Err(e) => Some((e, "error")),
+    })
 }
 
 /// Puts the trainer back after a slice and decides whether the loop goes on: it stops on an
