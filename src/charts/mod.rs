@@ -3,6 +3,7 @@
 //! `formula` that writes the panel's equation with the current numbers filled in. Nothing here
 //! knows about the web or tensors.
 
+mod chart;
 pub mod describe;
 pub mod digits;
 pub mod elbo;
@@ -26,6 +27,7 @@ use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
 use crate::params::Params;
+pub use chart::Chart;
 pub use legend::{Corner, Legend};
 pub use surface::{Clip, FastMarks, Frame, Surface, arrows, dots, err};
 pub use theme::{DARK, LIGHT, PROJECTOR, Theme};

@@ -237,15 +237,9 @@ fn draw<DB: DrawingBackend>(
         model,
     };
     let drawn = match panel {
-        Panel::Schedule => charts::schedule::draw(&scene, surface),
-        Panel::Forward => charts::forward::draw(&scene, surface, &charts::forward::noised(&scene)).map(drop),
-        Panel::Posterior => {
-            let post = charts::posterior::compute(&scene);
-            charts::posterior::draw(&scene, surface, post.as_ref()).map(drop)
-        }
-        Panel::Score => {
-            let field = charts::score::compute(&scene);
-            charts::score::draw(&scene, surface, field.as_ref())
+        Panel::Schedule | Panel::Forward | Panel::Posterior | Panel::Score => {
+            let chart = charts::Chart::compute(panel, &scene).expect("an exact chart");
+            chart.draw(&scene, surface).map(drop)
         }
         Panel::Train => {
             let t = trained.context("the train panel trains first")?;

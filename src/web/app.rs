@@ -20,7 +20,7 @@ use super::dom::{self, by_id, set_formula, set_hidden, set_html, set_text};
 use super::layout;
 use super::training;
 use crate::charts::{self as panels, Learned, ModelView, Scene};
-use crate::charts::{Frame, Surface};
+use crate::charts::{Chart, Frame, Surface};
 use crate::data::{DataSet, standard_normal};
 use crate::math::NoiseSchedule;
 use crate::math::forward::Point;
@@ -80,6 +80,36 @@ const CHART_PANELS: [Panel; 5] = [
     Panel::Digits,
     Panel::Score,
 ];
+
+/// An exact chart panel's elements on the page, and the names of its parts of a redraw.
+struct Elements {
+    canvas: &'static str,
+    formula: &'static str,
+    desc: &'static str,
+    compute: &'static str,
+    draw: &'static str,
+}
+
+/// See [`Elements`] (the training and digits panels have their own, and draw themselves).
+fn elements(chart: &Chart) -> Elements {
+    macro_rules! of {
+        ($name:literal) => {
+            Elements {
+                canvas: concat!($name, "-canvas"),
+                formula: concat!($name, "-formula"),
+                desc: concat!($name, "-desc"),
+                compute: concat!($name, ": compute"),
+                draw: concat!($name, ": draw"),
+            }
+        };
+    }
+    match chart {
+        Chart::Schedule => of!("schedule"),
+        Chart::Forward(_) => of!("forward"),
+        Chart::Posterior(_) => of!("posterior"),
+        Chart::Score(_) => of!("score"),
+    }
+}
 
 /// Whether the element with this id is a chart panel's (`panel-forward`, `forward-canvas`).
 fn shows(panel: Panel, id: &str) -> bool {
@@ -266,49 +296,32 @@ impl App {
         // The canvases first, then the page's text: drawing text on a canvas after the page's
         // text changed makes the browser restyle the page first (it resolves the canvas's font
         // against it), once for every panel.
-        if show(Panel::Schedule) {
-            report(
-                "schedule",
-                Canvas::fit("schedule-canvas").and_then(|c| panels::schedule::draw(&scene, &c.surface()?)),
-            );
-            watch.lap("schedule");
+        let mut charts = Vec::new();
+        for &panel in &shown {
+            let Some(chart) = Chart::compute(panel, &scene) else {
+                if panel == Panel::Digits {
+                    super::digits::draw_forward(&self.schedule, self.params.t);
+                    super::digits::draw_tradeoff(&self.params);
+                    watch.lap("digits");
+                }
+                continue;
+            };
+            let ids = elements(&chart);
+            watch.lap(ids.compute);
+            let frame = Canvas::fit(ids.canvas).and_then(|c| chart.draw(&scene, &c.surface()?));
+            match panel {
+                Panel::Forward => self.forward_frame = frame.as_ref().ok().cloned().flatten(),
+                Panel::Posterior => self.posterior_frame = frame.as_ref().ok().cloned().flatten(),
+                _ => {}
+            }
+            report(panel.name(), frame);
+            watch.lap(ids.draw);
+            charts.push(chart);
         }
-        if show(Panel::Forward) {
-            let x_t = panels::forward::noised(&scene);
-            let frame = Canvas::fit("forward-canvas")
-                .and_then(|c| panels::forward::draw(&scene, &c.surface()?, &x_t));
-            self.forward_frame = frame.as_ref().ok().cloned();
-            report("forward", frame);
-            watch.lap("forward");
-        }
-        let post = show(Panel::Posterior).then(|| panels::posterior::compute(&scene));
-        if let Some(post) = &post {
-            watch.lap("posterior: compute");
-            let frame = Canvas::fit("posterior-canvas")
-                .and_then(|c| panels::posterior::draw(&scene, &c.surface()?, post.as_ref()));
-            self.posterior_frame = frame.as_ref().ok().cloned();
-            report("posterior", frame);
-            watch.lap("posterior: draw");
-        }
-        if show(Panel::Digits) {
-            super::digits::draw_forward(&self.schedule, self.params.t);
-            super::digits::draw_tradeoff(&self.params);
-            watch.lap("digits");
-        }
-        let field = show(Panel::Score).then(|| panels::score::compute(&scene));
-        if let Some(field) = &field {
-            watch.lap("score: compute");
-            report(
-                "score",
-                Canvas::fit("score-canvas")
-                    .and_then(|c| panels::score::draw(&scene, &c.surface()?, field.as_ref())),
-            );
-            watch.lap("score: draw");
-        }
-
-        if show(Panel::Schedule) {
-            set_formula("schedule-formula", &panels::schedule::formula(&scene));
-            describe("schedule-desc", panels::describe::schedule(&scene));
+        for chart in &charts {
+            let ids = elements(chart);
+            set_formula(ids.formula, &chart.formula(&scene));
+            describe(ids.desc, chart.describe(&scene));
         }
         if show(Panel::Forward) {
             let drawing = self.params.data == DataSet::Drawn;
@@ -322,25 +335,9 @@ impl App {
                     &format!("{} points drawn (at most {MAX_DRAWN})", self.data.len()),
                 );
             }
-            set_formula("forward-formula", &panels::forward::formula(&scene));
-            describe("forward-desc", panels::describe::forward(&scene));
             let warning = panels::forward::warning(&scene);
             set_text("forward-warning", warning.as_deref().unwrap_or(""));
             set_hidden("forward-warning", warning.is_none());
-        }
-        if let Some(post) = &post {
-            set_formula(
-                "posterior-formula",
-                &panels::posterior::formula(&scene, post.as_ref()),
-            );
-            describe(
-                "posterior-desc",
-                panels::describe::posterior(&scene, post.as_ref()),
-            );
-        }
-        if let Some(field) = &field {
-            set_formula("score-formula", &panels::score::formula(&scene, field.as_ref()));
-            describe("score-desc", panels::describe::score(&scene, field.as_ref()));
         }
         watch.lap("text");
 
@@ -399,43 +396,14 @@ impl App {
                 .map_or_else(|| self.scene().model, ModelView::Ready),
             ..self.scene()
         };
-        let surface = canvas.surface()?;
-        let (formula, words) = match panel {
-            Panel::Schedule => {
-                panels::schedule::draw(&scene, &surface)?;
-                (
-                    panels::schedule::formula(&scene),
-                    panels::describe::schedule(&scene),
-                )
-            }
-            Panel::Forward => {
-                panels::forward::draw(&scene, &surface, &panels::forward::noised(&scene))?;
-                (
-                    panels::forward::formula(&scene),
-                    panels::describe::forward(&scene),
-                )
-            }
-            Panel::Posterior => {
-                let post = panels::posterior::compute(&scene);
-                panels::posterior::draw(&scene, &surface, post.as_ref())?;
-                (
-                    panels::posterior::formula(&scene, post.as_ref()),
-                    panels::describe::posterior(&scene, post.as_ref()),
-                )
-            }
-            Panel::Score => {
-                let field = panels::score::compute(&scene);
-                panels::score::draw(&scene, &surface, field.as_ref())?;
-                (
-                    panels::score::formula(&scene, field.as_ref()),
-                    panels::describe::score(&scene, field.as_ref()),
-                )
-            }
-            Panel::Digits => {
-                return super::digits::warm_forward(&self.schedule, params.t, &canvas.element);
-            }
-            Panel::Train => return Ok(()),
+        let Some(chart) = Chart::compute(panel, &scene) else {
+            return match panel {
+                Panel::Digits => super::digits::warm_forward(&self.schedule, params.t, &canvas.element),
+                _ => Ok(()),
+            };
         };
+        chart.draw(&scene, &canvas.surface()?)?;
+        let (formula, words) = (chart.formula(&scene), chart.describe(&scene));
         // What `set_formula` does before it touches the page.
         std::hint::black_box((crate::charts::markup::Markup::parse(&formula), words));
         Ok(())
@@ -456,21 +424,8 @@ impl App {
     /// Draws a chart panel on any surface.
     fn draw_chart<DB: DrawingBackend>(&self, panel: Panel, surface: &Surface<DB>) -> Result<(), String> {
         let scene = self.scene();
-        match panel {
-            Panel::Schedule => panels::schedule::draw(&scene, surface),
-            Panel::Forward => {
-                panels::forward::draw(&scene, surface, &panels::forward::noised(&scene)).map(drop)
-            }
-            Panel::Posterior => {
-                let post = panels::posterior::compute(&scene);
-                panels::posterior::draw(&scene, surface, post.as_ref()).map(drop)
-            }
-            Panel::Score => {
-                let field = panels::score::compute(&scene);
-                panels::score::draw(&scene, surface, field.as_ref())
-            }
-            Panel::Train | Panel::Digits => Err(format!("{} draws itself", panel.name())),
-        }
+        let chart = Chart::compute(panel, &scene).ok_or_else(|| format!("{} draws itself", panel.name()))?;
+        chart.draw(&scene, surface).map(drop)
     }
 
     /// The numbers a chart panel shows, as CSV with a header row.
