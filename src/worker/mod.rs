@@ -446,9 +446,10 @@ async fn handle(request: Request, floats: Vec<f32>, bytes: Vec<u8>) -> Answer {
 /// CPU's code paths early: one pass of an untrained U-Net of the shipped shape, then
 /// [`WARM_STEPS`] training steps of the page's default 2-D network.
 const WARM_STEPS: usize = 150;
-/// Steps between looks at the message queue while warming up: a request waits at most this
-/// many (about 10 ms before the code is optimised).
-const WARM_CHUNK: usize = 10;
+/// Time between looks at the message queue while warming up (past a first step): a request
+/// that comes in meanwhile waits about this long. Ten steps a look, as before, took 62 ms while
+/// the code was not yet optimised, and a Train click the moment burn was ready waited for it.
+const WARM_SLICE_MS: f64 = 8.0;
 
 /// See [`WARM_STEPS`]. Every chunk gives way to the requests that came in; the training stops
 /// once the reader's own run exists (it warms the same code).
@@ -468,23 +469,38 @@ async fn warm_up() {
     };
     let _ = read(forward_lazy(&unet, inputs, &device)).await;
     drop(unet);
+    if reader_trains().await {
+        return;
+    }
     let Ok(config) = TrainConfig::from_params(&Params::default()) else {
         return;
     };
     let Ok(mut trainer) = Trainer::new(config, crate::data::swiss_roll(2000, 0), &device) else {
         return;
     };
-    for _ in 0..WARM_STEPS.div_ceil(WARM_CHUNK) {
-        held().await;
-        idle().await;
-        if ENGINE.with(|e| e.borrow().run.is_some()) {
-            break;
+    let mut steps = 0;
+    while steps < WARM_STEPS {
+        if reader_trains().await {
+            return;
         }
-        let losses: Vec<Tensor<1>> = (0..WARM_CHUNK).map(|_| trainer.step_lazy()).collect();
+        let started = milliseconds();
+        let mut losses: Vec<Tensor<1>> = Vec::new();
+        while steps < WARM_STEPS && (losses.is_empty() || milliseconds() - started < WARM_SLICE_MS) {
+            losses.push(trainer.step_lazy());
+            steps += 1;
+        }
         if read(Tensor::cat(losses, 0)).await.is_err() {
             return;
         }
     }
+}
+
+/// Waits until the worker is free, then says whether the reader's own run exists: it warms the
+/// same code, so the warm-up gives way to it.
+async fn reader_trains() -> bool {
+    held().await;
+    idle().await;
+    ENGINE.with(|e| e.borrow().run.is_some())
 }
 
 /// Waits while the page says the reader is moving a control ([`Request::Busy`]).
