@@ -345,6 +345,8 @@ pub enum Reply {
         steps: usize,
         /// Set when the run stopped on this slice.
         failure: Option<Failure>,
+        /// The slice's own time in the worker, in milliseconds.
+        ms: f64,
     },
     /// Numbers in the floats, row after row.
     Outputs {

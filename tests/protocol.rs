@@ -111,6 +111,7 @@ fn every_reply_and_event_reads_back_as_sent() {
                 message: "diverged".into(),
                 diverged: true,
             }),
+            ms: 40.5,
         },
         Reply::Outputs { width: 4 },
         Reply::File,

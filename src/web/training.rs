@@ -588,17 +588,19 @@ async fn train_loop(state: Shared, limit: Option<usize>, fresh: bool) {
         ms: SLICE_MS,
         max_steps,
     };
-    // A full run keeps one more slice asked for while the page reads the last one, so the
-    // worker goes straight on instead of waiting for the page's answer (about a tenth of
-    // each slice otherwise). The Step button asks for exactly what it wants.
-    let mut next: Option<engine::Pending> = None;
-    let mut started = dom::now_ms();
+    // A full run keeps one more slice asked for while the page reads the last, so the worker
+    // goes straight on instead of waiting for the page's answer (about a tenth of each slice
+    // otherwise). The Step button asks for exactly what it wants. Each slice is kept with the
+    // run's generation when it was asked for, so a Reset meanwhile makes it stale.
+    let mut next: Option<(engine::Pending, u64)> = None;
     loop {
-        let generation = {
+        let (generation, going) = {
             let mut s = state.borrow_mut();
             let go = if limit.is_some() { left > 0 } else { s.running } && s.error.is_none();
             let more = s.trainer.as_ref().is_some_and(|t| !t.finished());
-            if !(go && more) {
+            // Paused with a slice still asked for: it is read like any other (its steps
+            // belong to the run, and it may be the one that ends it).
+            if !(go && more) && next.is_none() {
                 if limit.is_some() && s.running && s.error.is_none() && more {
                     // Train was pressed during a single step: carry on as a full run.
                     drop(s);
@@ -608,61 +610,54 @@ async fn train_loop(state: Shared, limit: Option<usize>, fresh: bool) {
                 s.looping = false;
                 break;
             }
-            s.generation
+            (s.generation, go && more)
         };
         // A slice: the worker trains until the time is up, then answers with the losses.
-        let this = next
-            .take()
-            .unwrap_or_else(|| Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())));
-        if limit.is_none() {
-            next = Some(Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())));
+        let (this, asked_in) = next.take().unwrap_or_else(|| {
+            (
+                Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())),
+                generation,
+            )
+        });
+        if going && limit.is_none() {
+            next = Some((
+                Box::pin(engine::send(&slice(left), Vec::new(), Vec::new())),
+                generation,
+            ));
         }
-        let answer = this.await;
-        let ended = dom::now_ms();
-        let Slice::Took(error) = took_slice(&state, answer, generation, &mut left, ended - started) else {
-            return; // Reset while the slice ran
+        let Slice::Took(error) = took_slice(&state, this.await, asked_in, &mut left) else {
+            return; // Reset (or failed elsewhere) while the slice ran
         };
-        started = ended;
-        if !after_slice(&state, error, generation, left == 0) {
+        if !after_slice(&state, error, asked_in, left == 0) {
             return;
         }
         super::visibility::until_visible().await;
-    }
-    // Paused with a slice still asked for: its steps belong to the run all the same.
-    if let Some(last) = next {
-        let generation = state.borrow().generation;
-        let answer = last.await;
-        let ms = dom::now_ms() - started;
-        if let Slice::Took(Some((e, event))) = took_slice(&state, answer, generation, &mut left, ms) {
-            fail_as(&mut state.borrow_mut(), e, event);
-        }
     }
     status(&state.borrow());
 }
 
 /// What became of a slice's answer.
 enum Slice {
-    /// The run was reset while the slice ran: what it held is stale, and the new state
-    /// already has no loop.
+    /// The run was reset, or failed elsewhere (a lost GPU), while the slice ran: what it held
+    /// is stale, and the state already has no loop.
     Stale,
     /// Its losses were added to the run; the failure it reported, if any.
     Took(Option<(String, &'static str)>),
 }
 
-/// Adds a slice's losses (and `ms`, its time) to the run.
+/// Adds a slice's losses, and the worker's time for them, to the run.
 fn took_slice(
     state: &Shared,
     answer: Result<engine::Answer, String>,
     generation: u64,
     left: &mut usize,
-    ms: f64,
 ) -> Slice {
+    let mut s = state.borrow_mut();
+    if s.generation != generation || s.error.is_some() {
+        return Slice::Stale;
+    }
     Slice::Took(match answer {
-        Ok((Reply::Trained { failure, .. }, losses, _)) => {
-            let mut s = state.borrow_mut();
-            if s.generation != generation {
-                return Slice::Stale;
-            }
+        Ok((Reply::Trained { failure, ms, .. }, losses, _)) => {
             *left = left.saturating_sub(losses.len());
             if let Some(run) = s.trainer.as_mut() {
                 run.losses.extend(losses);

@@ -451,12 +451,12 @@ const WARM_STEPS: usize = 150;
 /// the code was not yet optimised, and a Train click the moment burn was ready waited for it.
 const WARM_SLICE_MS: f64 = 8.0;
 
-/// See [`WARM_STEPS`]. Every chunk gives way to the requests that came in; the training stops
+/// See [`WARM_STEPS`]. Every slice gives way to the requests that came in; the training stops
 /// once the reader's own run exists (it warms the same code).
 async fn warm_up() {
     // The U-Net first: one short pass (tens of ms before its code is optimised) while its
     // weights download, so that its kernels are optimised by the time the reader can click
-    // Sample; then the 2-D training, which a Train click interrupts at the next chunk.
+    // Sample; then the 2-D training, which a Train click interrupts at the next slice.
     held().await;
     idle().await;
     const IMAGES: usize = 2;
@@ -587,7 +587,8 @@ async fn train(ms: f64, max_steps: usize) -> Answer {
     }
     let steps = trainer.step_count();
     ENGINE.with(|e| e.borrow_mut().run = Some((trainer, name)));
-    Ok((Reply::Trained { steps, failure }, recorded, Vec::new()))
+    let ms = milliseconds() - started;
+    Ok((Reply::Trained { steps, failure, ms }, recorded, Vec::new()))
 }
 
 /// An imported run's settings, as link names and values for the page.
