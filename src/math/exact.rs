@@ -111,10 +111,12 @@ impl NoiseSchedule {
     /// score panel's field. A Gaussian kernel is a product of one factor a coordinate, so the
     /// exponentials are taken once a column and once a row (2 x 15 x 2,000 for the panel's grid,
     /// not 225 x 2,000), and each grid point is left three sums of products. Every factor is
-    /// offset by its own coordinate's nearest point, so it is at most 1; where the product of
-    /// the two offsets leaves every weight too small for `f32` (a grid point far from all the
-    /// data at a small `t`), that point is computed as [`Self::data_scores`] does. The result
-    /// is the same to `f32`'s rounding.
+    /// offset by its own coordinate's nearest point, so it is at most 1; where the two offsets
+    /// leave a grid point's sum of weights below 10^-18 (`SMALLEST_TOTAL`; a point farther than about
+    /// `sqrt(83 (1 - alpha_bar_t))` from all the data: most of the grid for t below about 10),
+    /// those points are computed together as [`Self::data_scores`] does. The result is the same
+    /// to `f32`'s rounding. `t` is in `1..=T` and `data` is not empty (the panel draws no field
+    /// otherwise).
     pub fn data_scores_on_grid(&self, data: &[Point<2>], xs: &[f32], ys: &[f32], t: usize) -> Vec<Point<2>> {
         let ab = self.alpha_bar(t);
         let (signal, var) = (ab.sqrt() as f32, (1.0 - ab) as f32);
@@ -139,7 +141,8 @@ impl NoiseSchedule {
             })
             .collect();
         let (mut row, mut row_x, mut row_y) = (Vec::new(), vec![0.0; data.len()], vec![0.0; data.len()]);
-        let mut scores = Vec::with_capacity(xs.len() * ys.len());
+        let mut means = Vec::with_capacity(xs.len() * ys.len());
+        let mut far = Vec::new();
         for &y in ys {
             factors(y, 1, &mut row);
             for i in 0..data.len() {
@@ -148,19 +151,30 @@ impl NoiseSchedule {
             }
             for (&x, column) in xs.iter().zip(&columns) {
                 let total = lanes_dot(column, &row);
-                let x_t = [x, y];
-                let mean = if total >= SMALLEST_TOTAL {
-                    [
+                if total >= SMALLEST_TOTAL {
+                    means.push([
                         lanes_dot(column, &row_x) / total,
                         lanes_dot(column, &row_y) / total,
-                    ]
+                    ]);
                 } else {
-                    self.data_x0_means(data, &[x_t], t)[0]
-                };
-                scores.push(score_from_mean(signal, var, &mean, &x_t));
+                    far.push((means.len(), [x, y]));
+                    means.push([0.0; 2]);
+                }
             }
         }
-        scores
+        // The points too far from all the data for the factored weights, in one pass.
+        if !far.is_empty() {
+            let points: Vec<Point<2>> = far.iter().map(|&(_, x)| x).collect();
+            for ((at, _), mean) in far.iter().zip(self.data_x0_means(data, &points, t)) {
+                means[*at] = mean;
+            }
+        }
+        let points = ys.iter().flat_map(|&y| xs.iter().map(move |&x| [x, y]));
+        means
+            .iter()
+            .zip(points)
+            .map(|(mean, x_t)| score_from_mean(signal, var, mean, &x_t))
+            .collect()
     }
 
     /// The exact score `grad log q(x_t) = (sqrt(alpha_bar_t) E[x_0 | x_t] - x_t) / (1 - alpha_bar_t)`
@@ -291,7 +305,7 @@ mod tests {
     #[test]
     fn the_grid_matches_point_by_point() {
         // 2,003 points: the lanes' whole chunks and a remainder; a grid reaching far from the
-        // data, so that small t takes the fallback at its corners.
+        // data, so that small t takes the fallback for many of its points.
         let s = NoiseSchedule::ddpm();
         let data = swiss_roll(2003, 5);
         let xs: Vec<f32> = (0..15).map(|i| -2.2 + 0.3 * i as f32).collect();
