@@ -815,13 +815,10 @@ pub fn link_pending() -> bool {
 
 /// Writes a link still waiting for [`LINK_EVERY_MS`] now (for what reads the address bar).
 pub fn flush_url() {
-    let Some(url) = LINK.with(|l| {
-        let mut l = l.borrow_mut();
-        l.1 = dom::now_ms();
-        l.0.take()
-    }) else {
+    let Some(url) = LINK.with(|l| l.borrow_mut().0.take()) else {
         return;
     };
+    LINK.with(|l| l.borrow_mut().1 = dom::now_ms());
     if let Ok(history) = dom::window().history() {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
     }
@@ -956,7 +953,8 @@ fn wire_resize(app: &Shared) {
     let resize_app = app.clone();
     // A new devicePixelRatio (the browser's zoom) needs sharper canvases.
     dom::on_window("resize", move |_: Event| App::redraw(&resize_app));
-    // A link still waiting for its turn is written before the page goes (a reload keeps it).
+    // A link still waiting for its turn is written before the page goes, for the back-forward
+    // cache and a restored session (a reload has already read the address by then).
     dom::on_window("pagehide", |_: Event| flush_url());
     // A panel skipped while off screen is drawn as it scrolls into view: the scroll tells in
     // time for this frame, the IntersectionObserver only after the next layout.
