@@ -13,8 +13,9 @@
 //! reaches for a slider. Every other round draws the posterior and score panels as beside a
 //! trained model (a stand-in), the code of the redraws while a model trains: the first of
 //! those took 15 to 28 ms, and with the page's layout and the canvases' commit in the same
-//! frame it was the one main-thread task over 50 ms while the model trained. Nothing on the page changes. It pauses while the reader moves a
-//! control (their own redraws do the same work then) and ends after its rounds.
+//! frame it was the one main-thread task over 50 ms while the model trained. Nothing on the
+//! page changes. It pauses while the reader moves a control (their own redraws do the same work
+//! then) and ends after its rounds.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
